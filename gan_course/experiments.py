@@ -1,0 +1,87 @@
+"""Named experiment presets, shared by the notebooks and the command line.
+
+Each preset is a :class:`GANConfig` whose ``steps`` is the budget its notebook uses.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, fields
+from typing import Any
+
+from gan_course.train import GANConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    config: GANConfig
+    notebook: str
+
+
+_VANILLA = GANConfig(
+    dataset="mnist",
+    latent_dim=100,
+    g_hidden=(256, 512),
+    d_hidden=(512, 256),
+    d_dropout=0.3,
+    loss="non_saturating",
+    lr_d=5e-4,
+    lr_g=5e-4,
+    steps=6000,
+)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
+    ]
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; a ValueError lists the known names otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def _parse_value(key: str, text: str, current: Any) -> Any:
+    """Parse ``text`` to the type of the config field ``key`` (whose value is ``current``)."""
+    kind = type(current)
+    try:
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "yes")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is tuple:
+            parts = [p for p in text.replace("(", "").replace(")", "").split(",") if p.strip()]
+            return tuple(int(p) for p in parts)
+        if kind is str:
+            return text
+        return ast.literal_eval(text)
+    except ValueError:
+        pass
+    example = {bool: "true or false", int: "an integer", float: "a number", tuple: "integers like 256,512"}.get(kind, kind.__name__)
+    raise ValueError(f"--set {key}={text}: expected {example}")
+
+
+def apply_overrides(config: GANConfig, overrides: list[str]) -> GANConfig:
+    """Apply ``KEY=VALUE`` strings to a config; ValueError names a bad key or value."""
+    names = {f.name for f in fields(config)}
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        key, text = item.split("=", 1)
+        key = key.strip()
+        if key not in names:
+            raise ValueError(f"--set {key}: unknown config key; known keys: {', '.join(sorted(names))}")
+        changes[key] = _parse_value(key, text, getattr(config, key))
+    return config.replace(**changes)

@@ -1,0 +1,95 @@
+"""Measures the notebooks assert on: sample quality of digits, mode coverage on the ring."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from gan_course.classifier import load_classifier
+
+
+def _check_images(images: torch.Tensor) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"expected a tensor of images, got {type(images).__name__}")
+    if images.dim() == 2 and images.shape[1] == 784:
+        images = images.view(-1, 1, 28, 28)
+    if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"expected images of shape (N, 1, 28, 28) or (N, 784), got {tuple(images.shape)}")
+    return images.detach().float().cpu()
+
+
+@torch.no_grad()
+def classify(images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted classes (N,) and classifier features (N, 128) of images in [-1, 1]."""
+    images = _check_images(images)
+    model = load_classifier()
+    feats = torch.cat([model.features(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+    return model.head(feats).argmax(1), feats
+
+
+def class_histogram(images: torch.Tensor) -> np.ndarray:
+    """Share of images the classifier assigns to each digit class, shape (10,), sums to 1."""
+    predicted, _ = classify(images)
+    return np.bincount(predicted.numpy(), minlength=10) / len(predicted)
+
+
+def _gaussian_stats(feats: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    f = feats.double().numpy()
+    return f.mean(0), np.cov(f, rowvar=False)
+
+
+def _sqrtm_psd(m: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh((m + m.T) / 2)
+    return (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+
+
+def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
+    r"""Frechet distance between Gaussians fitted to two feature sets (N, F):
+    $\|\mu_a - \mu_b\|^2 + \mathrm{tr}(\Sigma_a + \Sigma_b - 2(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2})$."""
+    mu_a, cov_a = _gaussian_stats(feats_a)
+    mu_b, cov_b = _gaussian_stats(feats_b)
+    root_a = _sqrtm_psd(cov_a)
+    cross = _sqrtm_psd(root_a @ cov_b @ root_a)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(cross))
+
+
+@lru_cache(maxsize=2)
+def _real_features(source: str) -> torch.Tensor:
+    from gan_course.data import load_mnist
+
+    digits = load_mnist(verbose=False)
+    return classify(digits.images[:10000])[1]
+
+
+def digit_fd(images: torch.Tensor) -> float:
+    """Frechet distance of generated digits to real MNIST, in the classifier's 128-d features."""
+    from gan_course.data import load_mnist
+
+    _, feats = classify(images)
+    return frechet_distance(feats, _real_features(load_mnist(verbose=False).source))
+
+
+def digit_quality(images: torch.Tensor) -> dict:
+    """Frechet distance, class histogram and the largest class share of generated digits."""
+    hist = class_histogram(images)
+    return {"fd": digit_fd(images), "class_hist": hist, "max_class_share": float(hist.max()),
+            "classes_present": int((hist >= 0.02).sum())}
+
+
+def mode_coverage(points: torch.Tensor, modes: torch.Tensor, sd: float, n_sd: float = 3.0) -> dict:
+    """Modes covered and high-quality % of 2-D samples (N, 2) around ``modes`` (M, 2).
+
+    A sample is high quality when it lies within ``n_sd`` sd of its nearest mode; a mode is
+    covered when it is the nearest mode of at least one high-quality sample.
+    """
+    points = torch.as_tensor(points, dtype=torch.float32).detach().cpu()
+    if points.dim() != 2 or points.shape[1] != 2:
+        raise ValueError(f"expected 2-D points of shape (N, 2), got {tuple(points.shape)}")
+    dist = torch.cdist(points, modes.float().cpu())  # (N, M)
+    nearest_dist, nearest = dist.min(1)
+    good = nearest_dist <= n_sd * sd
+    per_mode = torch.bincount(nearest[good], minlength=len(modes))
+    return {"modes_covered": int((per_mode > 0).sum()), "high_quality": float(good.float().mean() * 100),
+            "per_mode": per_mode.tolist()}
