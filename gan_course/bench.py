@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from gan_course.data import load_mnist
-from gan_course.device import get_device, seed_everything
+from gan_course.device import cpu_threads, get_device, seed_everything
 from gan_course.metrics import digit_quality
 
 N_EVAL = 2000
@@ -96,13 +96,14 @@ def run_bench(seconds: float = 60.0, baseline_seconds: float | None = None, seed
     if not seconds > 0 or not baseline_seconds > 0:
         raise ValueError(f"--seconds must be > 0, got {seconds} and {baseline_seconds}")
     data = load_mnist()
-    print(f"device {get_device()}, {torch.get_num_threads()} threads, seed {seed}; FD on {N_EVAL} samples, "
+    print(f"device {get_device()}, {cpu_threads()} training threads, seed {seed}; FD on {N_EVAL} samples, "
           "in the shipped classifier's features (lower is better)")
     real = digit_quality(data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:N_EVAL]])
     _report("real data", 0.0, 0, real)
     result = train(get_preset("vanilla").config, data, seed=seed, seconds=seconds, progress=False)
     _report("vanilla", result.seconds, int(result.history["step"][-1]), digit_quality(_samples(result.generator)))
     start = time.perf_counter()
+    torch.set_num_threads(cpu_threads())  # the same threads as train() uses
     generator, steps = train_baseline(baseline_seconds, seed, data)
     _report("baseline", time.perf_counter() - start, steps, digit_quality(_samples(generator)))
     return 0

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from gan_course.data import load_dataset
-from gan_course.device import get_device, seed_everything
+from gan_course.device import cpu_threads, get_device, seed_everything
 from gan_course.losses import G_LOSS_KINDS, discriminator_loss, generator_loss
 from gan_course.models import Discriminator, Generator
 
@@ -210,6 +210,9 @@ def train(
 
     bar = tqdm(total=budget_steps if budget_steps else None, disable=not progress, desc=f"training ({config.loss})",
                unit="step", leave=False)
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads())
     snapshot(0)
     start = time.perf_counter()
     step = 0
@@ -263,6 +266,7 @@ def train(
             if done:
                 break
     finally:
+        torch.set_num_threads(threads)
         bar.close()
         discriminator.requires_grad_(True)
     generator.eval()
