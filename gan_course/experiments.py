@@ -36,6 +36,8 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
         Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
+        Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z))) (notebook 03)",
+               _VANILLA.replace(loss="saturating"), "03"),
     ]
 }
 

@@ -1,0 +1,133 @@
+"""Notebook 03: the saturating and the non-saturating G loss, as curves and in training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gan_course.metrics import digit_quality
+from gan_course.train import GANConfig, TrainResult, train
+from gan_course.widgets import PROBE, _draw
+
+LOSSES = {
+    "saturating  log(1 - D)": lambda logit: F.logsigmoid(-logit),
+    "non-saturating  -log D": lambda logit: -F.logsigmoid(logit),
+}
+
+
+def loss_curves(p: torch.Tensor) -> dict[str, dict[str, torch.Tensor]]:
+    r"""Each G loss and its derivatives w.r.t. $D(G(z))$ and w.r.t. D's logit $\ell$, at probabilities ``p`` (N,).
+
+    Computed by autograd through the logits form, $D = \sigma(\ell)$.
+    """
+    if p.min() <= 0 or p.max() >= 1:
+        raise ValueError(f"D(G(z)) must lie strictly between 0 and 1, got values in [{float(p.min())}, {float(p.max())}]")
+    out = {}
+    for name, loss in LOSSES.items():
+        logit = torch.logit(p.double()).requires_grad_()
+        value = loss(logit)
+        (d_logit,) = torch.autograd.grad(value.sum(), logit)
+        d_p = d_logit / (p * (1 - p))  # chain rule: dl/dp = 1 / (p (1 - p))
+        out[name] = {"value": value.detach(), "d_logit": d_logit, "d_p": d_p}
+    return out
+
+
+def plot_loss_curves(point: float | None = None, axes=None):
+    """Values, d/dD and d/d(logit) of both losses against D(G(z)); ``point`` is marked."""
+    p = torch.linspace(0.002, 0.998, 499, dtype=torch.float64)
+    curves = loss_curves(p)
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+    titles = {"value": "loss", "d_p": "d loss / d D(G(z))", "d_logit": "d loss / d logit"}
+    marks = loss_curves(torch.tensor([point], dtype=torch.float64)) if point is not None else None
+    for ax, key in zip(axes, ("value", "d_p", "d_logit")):
+        for i, (name, c) in enumerate(curves.items()):
+            ax.plot(p, c[key], label=name, color=f"C{i}")
+            if marks:
+                ax.plot([point], [float(marks[name][key][0])], "o", color=f"C{i}")
+        ax.set_title(titles[key])
+        ax.set_xlabel("D(G(z))")
+        ax.axhline(0, color="gray", lw=0.5)
+    axes[1].set_ylim(-20, 2)
+    axes[0].legend(fontsize=8)
+    plt.tight_layout()
+    return axes
+
+
+class LossCurveWidget:
+    """A slider on D(G(z)): both losses' value and gradients at that point."""
+
+    def __init__(self, value: float = 0.05):
+        self.slider = w.FloatSlider(value=value, min=0.01, max=0.99, step=0.01, description="D(G(z))",
+                                    continuous_update=False)
+        self.slider.add_class(PROBE)
+        self.table = w.HTML()
+        self.output = w.Output()
+        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        self.widget = w.VBox([self.slider, self.table, self.output])
+        self.shown: dict | None = None
+        self.update(value)
+
+    def update(self, point: float) -> dict[str, dict[str, float]]:
+        """Redraw the curves with ``point`` marked; returns the numbers in the table."""
+        marks = loss_curves(torch.tensor([point], dtype=torch.float64))
+        numbers = {name: {k: float(v[0]) for k, v in m.items()} for name, m in marks.items()}
+        rows = "".join(f"<tr><td>{name}</td><td>{n['value']:.3f}</td><td>{n['d_p']:.3f}</td><td>{n['d_logit']:.3f}</td></tr>"
+                       for name, n in numbers.items())
+        self.table.value = (f"<table><tr><th>G loss at D(G(z)) = {point:.2f}</th><th>value</th><th>d/dD</th>"
+                            f"<th>d/d logit</th></tr>{rows}</table>")
+        _draw(self.output, lambda: plot_loss_curves(point))
+        self.shown = numbers
+        return numbers
+
+
+@dataclass
+class LossComparison:
+    """Two runs from the same seed and initialisation that differ only in G's loss."""
+
+    non_saturating: TrainResult
+    saturating: TrainResult
+    window: tuple[int, int]
+    grad_ratio: float  # ratio of the median gradient norms over the window
+    mean_grad_ratio: float  # ratio of the mean gradient norms (sensitive to rare spikes)
+    fd_non_saturating: float
+    fd_saturating: float
+
+
+def early_values(history: dict, key: str, window: tuple[int, int]) -> np.ndarray:
+    """``history[key]`` over the logged steps in [window[0], window[1]]."""
+    values = [v for s, v in zip(history["step"], history[key]) if window[0] <= s <= window[1]]
+    if not values:
+        raise ValueError(f"no logged steps in {window}: train longer or log more often")
+    return np.asarray(values)
+
+
+@torch.no_grad()
+def _samples(result: TrainResult, n: int = 2000) -> torch.Tensor:
+    z = torch.randn(n, result.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    device = next(result.generator.parameters()).device
+    return result.generator(z.to(device)).view(-1, 1, 28, 28).cpu()
+
+
+def compare_losses(config: GANConfig, data, seed: int = 0, steps: int = 1000,
+                   window: tuple[int, int] = (101, 400), progress: bool = True) -> LossComparison:
+    """Train ``config`` with each G loss (same seed, same initial weights); measure the gradient ratio and FD."""
+    runs = {loss: train(config.replace(loss=loss, log_every=1), data, seed=seed, steps=steps, progress=progress)
+            for loss in ("non_saturating", "saturating")}
+    ns, sat = runs["non_saturating"], runs["saturating"]
+    ns_norms, sat_norms = (early_values(r.history, "g_grad_norm", window) for r in (ns, sat))
+    return LossComparison(ns, sat, window, float(np.median(ns_norms) / np.median(sat_norms)),
+                          float(ns_norms.mean() / sat_norms.mean()),
+                          digit_quality(_samples(ns))["fd"], digit_quality(_samples(sat))["fd"])
+
+
+def strong_d_config() -> GANConfig:
+    """The slide's regime, "D is fairly good": the vanilla preset with k = 2, no dropout in D and lr 2e-4."""
+    from gan_course.experiments import get_preset
+
+    return get_preset("vanilla").config.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4)
