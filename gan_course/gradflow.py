@@ -76,7 +76,7 @@ class GradientFlowWidget:
     """Toggles for where the graph is cut, and the picture of which weights receive gradient."""
 
     def __init__(self):
-        self.detach = w.ToggleButtons(options=[("no detach", None), ("f(a).detach()", "f"), ("g(.).detach()", "g")],
+        self.detach = w.ToggleButtons(options=[("no detach", "none"), ("f(a).detach()", "f"), ("g(.).detach()", "g")],
                                       description="detach")
         self.frozen = w.SelectMultiple(options=STAGES, description="requires_grad_(False)", rows=3,
                                        style={"description_width": "initial"})
@@ -91,6 +91,7 @@ class GradientFlowWidget:
         self.update()
 
     def update(self) -> dict[str, float | None]:
-        grads = gradient_flow(self.detach.value, tuple(self.frozen.value), tuple(self.no_grad.value))
+        detach_after = None if self.detach.value == "none" else self.detach.value
+        grads = gradient_flow(detach_after, tuple(self.frozen.value), tuple(self.no_grad.value))
         self.shown = _draw(self.output, lambda: (draw_flow(grads, "which weights receive gradient"), grads)[1])
         return self.shown
