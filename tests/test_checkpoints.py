@@ -1,0 +1,65 @@
+"""Pre-trained mode: a notebook uses checkpoints/NAME when it is usable, else trains live."""
+
+import pytest
+import torch
+
+from gan_course.checkpoints import CheckpointError, load_or_train, load_run, save_run
+from gan_course.data import load_mnist
+from gan_course.train import GANConfig, train
+
+TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, steps=3, snapshot_every=2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_mnist(verbose=False)
+
+
+@pytest.fixture()
+def checkpoints(tmp_path, monkeypatch, digits):
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    save_run(train(TINY.replace(steps=5), digits, seed=3, progress=False), tmp_path / "tiny", preset="tiny", seed=3)
+    return tmp_path
+
+
+def test_a_saved_run_loads_back_with_the_same_weights_and_snapshots(digits, tmp_path):
+    result = train(TINY, digits, seed=1, progress=False, device="cpu")
+    loaded = load_run(save_run(result, tmp_path / "run"))
+    for a, b in zip(result.generator.state_dict().values(), loaded.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    assert [s["step"] for s in loaded.snapshots] == [s["step"] for s in result.snapshots]
+    assert loaded.history == result.history
+
+
+def test_a_matching_checkpoint_is_used_and_announced(checkpoints, digits, capsys):
+    result = load_or_train("tiny", TINY, digits, progress=False)
+    assert "Using the pre-trained run" in capsys.readouterr().out
+    assert result.history["step"][-1] == 5  # the checkpoint's 5 steps, not the config's 3
+
+
+def test_a_missing_checkpoint_trains_live(checkpoints, digits, capsys):
+    result = load_or_train("other", TINY, digits, progress=False)
+    assert capsys.readouterr().out == "" and result.history["step"][-1] == 3
+
+
+def test_a_corrupt_checkpoint_falls_back_with_one_line(checkpoints, digits, capsys):
+    (checkpoints / "tiny" / "generator.pt").write_bytes(b"garbage")
+    result = load_or_train("tiny", TINY, digits, progress=False)
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "corrupt" in out and "Training live" in out
+    assert result.history["step"][-1] == 3
+
+
+def test_a_mismatched_checkpoint_falls_back_and_names_the_difference(checkpoints, digits, capsys):
+    result = load_or_train("tiny", TINY.replace(g_hidden=(64,)), digits, progress=False)
+    out = capsys.readouterr().out
+    assert "differs in g_hidden" in out and "Training live" in out
+    assert result.generator.net[0].out_features == 64
+
+
+def test_weights_that_do_not_fit_the_config_are_named(checkpoints):
+    state = torch.load(checkpoints / "tiny" / "generator.pt", weights_only=True)
+    state["net.0.weight"] = torch.zeros(3, 3)
+    torch.save(state, checkpoints / "tiny" / "generator.pt")
+    with pytest.raises(CheckpointError, match="does not match config.json"):
+        load_run(checkpoints / "tiny")
