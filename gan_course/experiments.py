@@ -38,6 +38,11 @@ PRESETS: dict[str, Preset] = {
         Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
         Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z))) (notebook 03)",
                _VANILLA.replace(loss="saturating"), "03"),
+        Preset("dropout", "original-GAN-style SGD + momentum, D with 20% input dropout; control: "
+               "--set input_dropout=0 (notebook 05)",
+               GANConfig(dataset="mnist", latent_dim=100, g_hidden=(128, 256), d_hidden=(256, 128), input_dropout=0.2,
+                         d_dropout=0.5, optimizer="sgd", lr_d=0.05, lr_g=0.05, momentum=0.7, batch_size=100,
+                         steps=1000, snapshot_every=100), "05"),
     ]
 }
 
