@@ -38,6 +38,12 @@ PRESETS: dict[str, Preset] = {
         Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
         Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z))) (notebook 03)",
                _VANILLA.replace(loss="saturating"), "03"),
+        Preset("ring", "8 Gaussians on a ring, vanilla GAN: collapses to <= 4 of 8 modes (notebook 04)",
+               GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(128, 128), g_steps=2, lr_d=1e-3,
+                         lr_g=6e-3, lr_schedule="cosine", batch_size=128, steps=8000, snapshot_every=500), "04"),
+        Preset("ring-fixed", "ring with PacGAN packing (pack=2): all 8 modes, >= 90% high-quality (notebook 04)",
+               GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(128, 128), g_steps=2, lr_d=1e-3,
+                         lr_g=6e-3, lr_schedule="cosine", batch_size=128, steps=8000, snapshot_every=500, pack=2), "04"),
         Preset("dropout", "original-GAN-style SGD + momentum, D with 20% input dropout; control: "
                "--set input_dropout=0 (notebook 05)",
                GANConfig(dataset="mnist", latent_dim=100, g_hidden=(128, 256), d_hidden=(256, 128), input_dropout=0.2,

@@ -44,6 +44,7 @@ class GANConfig:
     optimizer: str = "adam"  # "adam" or "sgd"
     lr_d: float = 2e-4
     lr_g: float = 2e-4
+    lr_schedule: str = "constant"  # or "cosine": both lrs anneal to 0 over the step budget
     beta1: float = 0.5  # Adam's beta1
     momentum: float = 0.0  # SGD's momentum
     batch_size: int = 64
@@ -78,6 +79,8 @@ class GANConfig:
             raise ValueError(f"beta1 and momentum must be in [0, 1), got {self.beta1!r} and {self.momentum!r}")
         if self.loss not in G_LOSS_KINDS:
             raise ValueError(f"loss must be one of {G_LOSS_KINDS}, got {self.loss!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.dataset not in ("mnist", "ring"):
@@ -138,6 +141,14 @@ def _optimizer(config: GANConfig, params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
 
 
+def _schedulers(config: GANConfig, optimizers, total: int) -> list:
+    r"""Per-round lr schedules: none for "constant"; for "cosine" $\eta_t = \eta \cdot \tfrac12(1 + \cos(\pi t / T))$, 0 after T."""
+    if config.lr_schedule == "constant":
+        return []
+    factor = lambda t: 0.5 * (1 + math.cos(math.pi * min(t, total) / total))  # noqa: E731
+    return [torch.optim.lr_scheduler.LambdaLR(opt, factor) for opt in optimizers]
+
+
 def _check_finite(value: float, name: str, step: int) -> None:
     if not math.isfinite(value):
         raise TrainingDiverged(
@@ -180,6 +191,7 @@ def train(
     generator, discriminator = generator.to(device), discriminator.to(device)
     opt_g = _optimizer(config, generator.parameters(), config.lr_g)
     opt_d = _optimizer(config, discriminator.parameters(), config.lr_d)
+    schedulers = _schedulers(config, (opt_d, opt_g), budget_steps or config.steps)
     d_loss_fn = d_loss_fn or discriminator_loss
     g_loss_fn = g_loss_fn or (lambda fake_logits: generator_loss(fake_logits, config.loss))
 
@@ -243,6 +255,8 @@ def train(
                 g_loss.backward()
                 opt_g.step()
             discriminator.requires_grad_(True)
+            for scheduler in schedulers:
+                scheduler.step()
 
             d_value, g_value = d_loss.item(), g_loss.item()
             _check_finite(d_value, "the discriminator loss", step)

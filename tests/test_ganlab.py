@@ -1,0 +1,150 @@
+"""The GAN-Lab view and the ring playground of notebook 04, driven without a browser."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+import torch
+
+from gan_course.data import Ring
+from gan_course.ganlab import (LIM, Playground, SnapshotViewer, decision_map, figure_pixels, generator_push,
+                               ganlab_callback, plot_ganlab, real_points)
+from gan_course.losses import generator_loss
+from gan_course.train import GANConfig, build_models, train
+from gan_course.widgets import PROBE
+
+TINY = GANConfig(dataset="ring", latent_dim=2, g_hidden=(16, 16), d_hidden=(16, 16), batch_size=32, steps=20,
+                 snapshot_every=10, lr_d=1e-3, lr_g=1e-3)
+
+
+@pytest.fixture(scope="module")
+def run():
+    return train(TINY, Ring(), seed=0, device="cpu", progress=False, callback=ganlab_callback(n_fake=64, grid_size=20))
+
+
+def test_callback_records_heatmap_fakes_push_and_metrics_at_every_snapshot(run):
+    assert [s["step"] for s in run.snapshots] == [0, 10, 20]
+    for frame in run.snapshots:
+        assert frame["heatmap"].shape == (20, 20)
+        assert 0 <= frame["heatmap"].min() and frame["heatmap"].max() <= 1
+        assert frame["fake"].shape == frame["push"].shape == (64, 2)
+        assert set(frame["metrics"]) >= {"modes_covered", "high_quality"}
+
+
+def test_heatmap_is_sigmoid_of_d_on_the_grid_with_row_zero_at_the_bottom():
+    torch.manual_seed(0)
+    _, D = build_models(TINY, data_dim=2)
+    heat = decision_map(D, torch.zeros(4, 2), lim=LIM, size=5)
+    corner = torch.sigmoid(D(torch.tensor([[LIM, -LIM]]))).item()  # x = +LIM, y = -LIM
+    assert heat[0, -1] == pytest.approx(corner, abs=1e-6)
+
+
+def test_push_is_minus_the_gradient_of_each_samples_generator_loss():
+    torch.manual_seed(0)
+    _, D = build_models(TINY, data_dim=2)
+    x = torch.randn(6, 2)
+    push = generator_push(D, x)
+    one = x[2:3].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(generator_loss(D(one)), one)
+    assert torch.allclose(push[2], -grad[0], atol=1e-6)
+    assert all(p.requires_grad for p in D.parameters())  # D is left trainable
+
+
+def test_packed_discriminator_gets_a_heatmap_and_a_push():
+    torch.manual_seed(0)
+    _, D = build_models(TINY.replace(pack=2), data_dim=2)
+    fake = torch.randn(8, 2)
+    assert decision_map(D, fake, size=7).shape == (7, 7)
+    assert generator_push(D, fake).shape == (8, 2)
+
+
+def test_plot_draws_one_frame(run):
+    ax, _ = plot_ganlab(run.snapshots[-1], real_points())
+    assert "step 20" in ax.get_title()
+
+
+def test_slider_redraws_a_different_picture_for_a_different_snapshot(run):
+    viewer = SnapshotViewer(run.snapshots, real_points())
+    assert viewer.slider.value == viewer.slider.max == 2
+    last = figure_pixels(viewer.figure)
+    viewer.slider.value = 0  # what the browser does; the observer redraws
+    first = figure_pixels(viewer.figure)
+    assert viewer.label.value == "step 0"
+    assert first.shape == last.shape and (first != last).any()
+    assert PROBE in viewer.slider._dom_classes
+
+
+def test_viewer_without_frames_says_how_to_record_them():
+    with pytest.raises(ValueError, match="ganlab_callback"):
+        SnapshotViewer([{"step": 0, "samples": torch.zeros(2, 2)}], real_points())
+
+
+@pytest.fixture
+def playground():
+    return Playground(TINY, steps_per_click=5)
+
+
+def test_train_button_advances_steps_and_updates_the_readout(playground):
+    assert playground.state.step == 0
+    before = playground.readout.value
+    playground.train_button.click()
+    assert playground.state.step == 5
+    assert "step 5" in playground.readout.value and playground.readout.value != before
+    assert "modes covered" in playground.readout.value and "high-quality" in playground.readout.value
+
+
+def test_changing_k_and_learning_rates_applies_to_the_next_steps(playground):
+    playground.k.value, playground.lr_d.value, playground.lr_g.value = 3, 5e-4, 2e-4
+    playground.train_clicked()
+    assert playground.state.config.d_steps == 3
+    assert playground.state.opt_d.param_groups[0]["lr"] == 5e-4
+    assert playground.state.opt_g.param_groups[0]["lr"] == 2e-4
+    assert "k = 3" in playground.readout.value
+
+
+def test_remedy_switches_to_a_packed_discriminator_and_restarts(playground):
+    playground.train_clicked()
+    playground.remedy.value = True
+    assert playground.state.step == 0 and playground.state.discriminator.pack == 2
+    playground.train_clicked()
+    assert playground.state.step == 5 and "PacGAN pack 2" in playground.readout.value
+
+
+def test_same_seed_and_controls_give_the_same_readout():
+    a, b = Playground(TINY, steps_per_click=5), Playground(TINY, steps_per_click=5)
+    a.train_clicked()
+    b.train_clicked()
+    assert a.readout.value == b.readout.value
+
+
+@pytest.mark.parametrize("control, value, message", [
+    ("k", 0, "k (D-steps per round) must be a whole number >= 1, got 0"),
+    ("lr_d", 0.0, "lr D (learning rate) must be a number > 0"),
+    ("lr_g", -1e-3, "lr G (learning rate) must be a number > 0"),
+    ("n_steps", 0, "N steps must be a whole number >= 1, got 0"),
+])
+def test_bad_input_shows_a_clear_message_instead_of_a_traceback(playground, control, value, message):
+    getattr(playground, control).value = value
+    playground.train_clicked()  # must not raise
+    assert message in playground.readout.value
+    assert playground.state.step == 0
+
+
+def test_bad_input_then_fixed_input_trains_again(playground):
+    playground.k.value = 0
+    playground.train_clicked()
+    playground.k.value = 2
+    playground.train_clicked()
+    assert playground.state.step == 5 and "modes covered" in playground.readout.value
+
+
+def test_divergence_is_reported_not_raised(playground):
+    playground.lr_d.value = playground.lr_g.value = 1e30
+    playground.n_steps.value = 20
+    playground.train_clicked()
+    assert "training diverged" in playground.readout.value
+    assert "try smaller learning rates" in playground.readout.value

@@ -1,0 +1,139 @@
+"""The ring of 8 Gaussians, its two metrics, and the two claims of notebook 04 over ten seeds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_course.data import Ring
+from gan_course.experiments import get_preset
+from gan_course.ganlab import ring_metrics
+from gan_course.metrics import mode_coverage
+from gan_course.train import GANConfig, _schedulers, train
+
+RING = Ring()
+SEEDS = range(10)
+
+
+def on_modes(n_per_mode: int = 10, offset: float = 0.0) -> torch.Tensor:
+    """n_per_mode points on every mode, each shifted radially outwards by ``offset``."""
+    return (RING.modes * (1 + offset)).repeat_interleave(n_per_mode, dim=0)  # (8 n, 2)
+
+
+def test_ring_has_eight_distinct_modes_on_the_unit_circle():
+    modes = RING.modes
+    assert modes.shape == (8, 2)
+    assert torch.allclose(modes.norm(dim=1), torch.ones(8), atol=1e-6)
+    pairwise = torch.cdist(modes, modes) + torch.eye(8) * 10
+    assert pairwise.min() > 0.7  # neighbours are 2 sin(pi/8) = 0.765 apart: no repeated centre
+
+
+def test_points_exactly_on_the_modes_cover_all_eight_with_100_percent_high_quality():
+    result = mode_coverage(on_modes(), RING.modes, RING.sd)
+    assert result["modes_covered"] == 8
+    assert result["high_quality"] == pytest.approx(100.0)
+    assert result["per_mode"] == [10] * 8
+
+
+def test_all_points_on_one_mode_cover_one_mode():
+    points = RING.modes[3].repeat(2500, 1)
+    result = mode_coverage(points, RING.modes, RING.sd)
+    assert result["modes_covered"] == 1
+    assert result["high_quality"] == pytest.approx(100.0)
+
+
+def test_points_four_sd_from_every_mode_are_not_high_quality_and_cover_nothing():
+    result = mode_coverage(on_modes(offset=4 * RING.sd), RING.modes, RING.sd)
+    assert result["high_quality"] == 0.0
+    assert result["modes_covered"] == 0
+
+
+def test_points_just_inside_three_sd_count_and_just_outside_do_not():
+    inside = mode_coverage(on_modes(offset=2.9 * RING.sd), RING.modes, RING.sd)
+    outside = mode_coverage(on_modes(offset=3.1 * RING.sd), RING.modes, RING.sd)
+    assert (inside["modes_covered"], inside["high_quality"]) == (8, 100.0)
+    assert (outside["modes_covered"], outside["high_quality"]) == (0, 0.0)
+
+
+def test_high_quality_is_the_share_of_good_samples():
+    points = torch.cat([on_modes(n_per_mode=3), torch.zeros(24, 2)])  # 24 on modes, 24 at the centre
+    result = mode_coverage(points, RING.modes, RING.sd)
+    assert result["high_quality"] == pytest.approx(50.0)
+    assert result["modes_covered"] == 8
+
+
+def test_real_ring_samples_score_like_real_data():
+    points, labels = RING.sample(2500, torch.Generator().manual_seed(0))
+    result = mode_coverage(points, RING.modes, RING.sd)
+    assert labels is None
+    assert result["modes_covered"] == 8
+    # P(|noise| <= 3 sd) for a 2-D Gaussian is 1 - exp(-9/2) = 98.9%
+    assert result["high_quality"] == pytest.approx(100 * (1 - math.exp(-4.5)), abs=0.6)
+
+
+def test_linspace_angles_would_repeat_a_mode_and_the_ring_does_not():
+    trap = np.linspace(0, 2 * np.pi, 8)  # includes both 0 and 2 pi: only 7 distinct centres
+    trap_modes = torch.tensor(np.stack([np.cos(trap), np.sin(trap)], 1), dtype=torch.float32)
+    assert len(torch.unique(trap_modes.round(decimals=4), dim=0)) == 7
+    assert len(torch.unique(RING.modes.round(decimals=4), dim=0)) == 8
+
+
+def test_mode_coverage_rejects_points_that_are_not_2d():
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        mode_coverage(torch.zeros(10, 3), RING.modes, RING.sd)
+
+
+def test_ring_metrics_uses_2500_samples_from_a_fixed_z():
+    config = get_preset("ring").config
+    result = train(config, RING, seed=0, steps=5, device="cpu", progress=False)
+    first, second = ring_metrics(result.generator, RING), ring_metrics(result.generator, RING)
+    assert first == second
+    assert sum(first["per_mode"]) <= 2500
+
+
+def test_ring_presets_differ_only_in_the_remedy():
+    vanilla, fixed = get_preset("ring").config.to_dict(), get_preset("ring-fixed").config.to_dict()
+    assert vanilla["dataset"] == fixed["dataset"] == "ring"
+    assert {k for k in vanilla if vanilla[k] != fixed[k]} == {"pack"}
+    assert vanilla["pack"] == 1 < fixed["pack"]
+
+
+def test_cosine_lr_schedule_anneals_from_lr_to_zero_over_the_budget():
+    # the ring presets rely on it: samples only get sharp (>= 90% within 3 sd) once the learning rates are small
+    opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    (schedule,) = _schedulers(GANConfig(dataset="ring", lr_schedule="cosine"), [opt], total=10)
+    lrs = []
+    for _ in range(12):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        schedule.step()
+    assert lrs[0] == pytest.approx(1e-3) and lrs[5] == pytest.approx(5e-4)
+    assert lrs[10] == lrs[11] == pytest.approx(0.0, abs=1e-12)
+    assert _schedulers(GANConfig(dataset="ring"), [opt], total=10) == []  # "constant" is the default
+
+
+def test_unknown_lr_schedule_is_named_in_the_error():
+    with pytest.raises(ValueError, match="lr_schedule must be 'constant' or 'cosine', got 'linear'"):
+        GANConfig(lr_schedule="linear")
+
+
+def _final_metrics(name: str) -> list[dict]:
+    config = get_preset(name).config
+    return [ring_metrics(train(config, RING, seed=s, device="cpu", progress=False).generator, RING) for s in SEEDS]
+
+
+@pytest.mark.slow
+def test_vanilla_gan_on_the_ring_collapses_to_at_most_4_modes_in_8_of_10_seeds():
+    results = _final_metrics("ring")
+    collapsed = [r["modes_covered"] <= 4 for r in results]
+    assert sum(collapsed) >= 8, [(r["modes_covered"], round(r["high_quality"], 1)) for r in results]
+
+
+@pytest.mark.slow
+def test_pacgan_on_the_ring_covers_8_modes_with_90_percent_high_quality_in_9_of_10_seeds():
+    results = _final_metrics("ring-fixed")
+    good = [r["modes_covered"] == 8 and r["high_quality"] >= 90 for r in results]
+    assert sum(good) >= 9, [(r["modes_covered"], round(r["high_quality"], 1)) for r in results]
