@@ -4,3 +4,6 @@ import os
 
 os.environ["GAN_COURSE_OFFLINE"] = "1"  # kernels started by nbval inherit it
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Two xdist workers share the CPU: one training thread each, so they never oversubscribe the cores
+# (results do not depend on the thread count; only speed does).
+os.environ.setdefault("GAN_COURSE_THREADS", "1")
