@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_course {list,train,sample,bench,student}``.
+"""Command line: ``python -m gan_course {list,train,sample,bench,time-notebooks,student}``.
 
 Bad input gets one clear line on stderr and exit code 2.
 """
@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="training seconds for each recipe")
     bench.add_argument("--baseline-seconds", type=float, help="seconds for the baseline (default: --seconds)")
     bench.add_argument("--seed", type=int, default=0)
+
+    timing = sub.add_parser("time-notebooks", help="Restart & Run All each notebook in turn; print its seconds")
+    timing.add_argument("notebooks", nargs="*", help="notebook paths (default: all of the course's notebooks)")
+    timing.add_argument("--timeout", type=float, default=300, help="seconds allowed per cell")
 
     student = sub.add_parser("student", help="write student versions of notebooks (solutions removed)")
     student.add_argument("notebooks", nargs="+")
@@ -126,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             from gan_course.bench import run_bench
 
             return run_bench(args.seconds, args.baseline_seconds, args.seed)
+        if args.command == "time-notebooks":
+            from gan_course.nbtime import run_timing
+
+            return run_timing(args.notebooks, args.timeout)
         if args.command == "student":
             from gan_course.student import main as student_main
 

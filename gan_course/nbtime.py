@@ -1,0 +1,99 @@
+"""Measure each notebook's Restart & Run All time: ``python -m gan_course time-notebooks [NOTEBOOK ...]``.
+
+Every notebook runs in a fresh kernel, one after the other (never two at once: two trainings on a
+small CPU slow each other down), from the notebooks directory, exactly as JupyterLab's "Restart
+Kernel and Run All Cells" would. It prints the seconds per notebook, the slowest cell and the
+machine's load average, so the README's table can say how its figures were measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """The notebooks to time: the given paths, or every ``*.ipynb`` in the course's notebooks directory."""
+    if not names:
+        paths = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+        if not paths:
+            raise FileNotFoundError(f"no notebooks (*.ipynb) in {NOTEBOOKS_DIR}")
+        return paths
+    paths = [Path(name) for name in names]
+    for path in paths:
+        if path.suffix != ".ipynb" or not path.is_file():
+            raise FileNotFoundError(f"{path}: expected an existing .ipynb notebook")
+    return paths
+
+
+def time_notebook(path: Path, timeout: float = 300) -> dict:
+    """Run one notebook top to bottom in a fresh kernel, from a fresh Python process.
+
+    Returns its total and slowest-cell seconds and any error. One process per notebook: a second
+    kernel client in the same process sometimes waited forever for a message from an idle kernel.
+    """
+    proc = subprocess.run([sys.executable, "-m", "gan_course.nbtime", str(path), str(timeout)],
+                          capture_output=True, text=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0,
+                "error": f"the runner failed: {tail}"}
+    return json.loads(lines[-1])
+
+
+def _time_notebook_here(path: Path, timeout: float) -> dict:
+    """The measurement itself, in this process (see :func:`time_notebook`)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    cells: list[tuple[float, int]] = []
+    error = None
+    start = time.perf_counter()
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            t = time.perf_counter()
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as err:
+                error = f"cell {index}: {str(err).strip().splitlines()[-1]}"
+                break
+            except Exception as err:  # a cell timeout, a dead kernel
+                error = f"cell {index}: {type(err).__name__}: {str(err).strip()[:200]}"
+                break
+            cells.append((time.perf_counter() - t, index))
+    total = time.perf_counter() - start
+    slowest = max(cells, default=(0.0, -1))
+    return {"notebook": path.stem, "seconds": total, "slowest_cell": slowest[1], "slowest_seconds": slowest[0],
+            "error": error}
+
+
+def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
+    """Time the notebooks one by one and print a table; exit code 1 if any notebook failed."""
+    paths = notebook_paths(names)
+    print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    failed = 0
+    for path in paths:
+        r = time_notebook(path, timeout)
+        status = f"ERROR {r['error']}" if r["error"] else "ok"
+        print(f"{r['notebook']:<40s} {r['seconds']:6.1f} s  (slowest: cell {r['slowest_cell']}, "
+              f"{r['slowest_seconds']:.1f} s)  {status}", flush=True)
+        failed += bool(r["error"])
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # python -m gan_course.nbtime NOTEBOOK TIMEOUT: one measurement, as one JSON line
+    print(json.dumps(_time_notebook_here(Path(sys.argv[1]), float(sys.argv[2]))))

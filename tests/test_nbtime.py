@@ -1,0 +1,46 @@
+"""The notebook-timing benchmark: runs each notebook in a fresh kernel and reports failures."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from gan_course.__main__ import main
+from gan_course.nbtime import notebook_paths, run_timing, time_notebook
+
+
+def _write(path, *sources):
+    cells = [new_markdown_cell("# title")] + [new_code_cell(s) for s in sources]
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+def test_default_is_the_courses_seven_notebooks():
+    names = [p.stem[:2] for p in notebook_paths()]
+    assert names == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_a_clean_notebook_is_timed_and_its_slowest_cell_named(tmp_path):
+    path = _write(tmp_path / "ok.ipynb", "x = 1", "import time; time.sleep(0.3)", "x + 1")
+    r = time_notebook(path)
+    assert r["error"] is None
+    assert r["slowest_cell"] == 2 and r["slowest_seconds"] >= 0.3 and r["seconds"] >= r["slowest_seconds"]
+
+
+def test_a_failing_cell_is_reported_with_its_index_and_exit_code_1(tmp_path, capsys):
+    path = _write(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom')", "never = 1")
+    r = time_notebook(path)
+    assert r["error"].startswith("cell 2:") and "boom" in r["error"]
+    assert run_timing([str(path)]) == 1
+    assert "ERROR cell 2" in capsys.readouterr().out
+
+
+def test_a_path_that_is_not_a_notebook_is_refused_with_one_line(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["time-notebooks", str(tmp_path / "notes.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "expected an existing .ipynb" in err
+
+
+def test_a_missing_notebook_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.ipynb"):
+        notebook_paths([str(tmp_path / "missing.ipynb")])
