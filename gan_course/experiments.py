@@ -44,6 +44,10 @@ PRESETS: dict[str, Preset] = {
         Preset("ring-fixed", "ring with PacGAN packing (pack=2): all 8 modes, >= 90% high-quality (notebook 04)",
                GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(128, 128), g_steps=2, lr_d=1e-3,
                          lr_g=6e-3, lr_schedule="cosine", batch_size=128, steps=8000, snapshot_every=500, pack=2), "04"),
+        Preset("cgan", "conditional GAN: one-hot label concatenated to z for G and to x for D, k=3 D-steps "
+               "(notebook 06)",
+               _VANILLA.replace(conditional=True, latent_dim=16, d_hidden=(256, 128), d_dropout=0.0, d_steps=3,
+                                lr_d=1e-3, lr_g=1e-3, batch_size=128, steps=3500), "06"),
         Preset("dropout", "original-GAN-style SGD + momentum, D with 20% input dropout; control: "
                "--set input_dropout=0 (notebook 05)",
                GANConfig(dataset="mnist", latent_dim=100, g_hidden=(128, 256), d_hidden=(256, 128), input_dropout=0.2,
