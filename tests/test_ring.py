@@ -137,3 +137,20 @@ def test_pacgan_on_the_ring_covers_8_modes_with_90_percent_high_quality_in_9_of_
     results = _final_metrics("ring-fixed")
     good = [r["modes_covered"] == 8 and r["high_quality"] >= 90 for r in results]
     assert sum(good) >= 9, [(r["modes_covered"], round(r["high_quality"], 1)) for r in results]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_vanilla_mnist_over_represents_one_class_after_1000_steps(seed):
+    """Notebook 04's MNIST claim: after 1,000 steps one class holds >= 15% of 500 digits (uniform: 10%)."""
+    from gan_course.data import load_mnist
+    from gan_course.ganlab import fixed_latent
+    from gan_course.metrics import class_histogram
+
+    config = get_preset("vanilla").config
+    run = train(config, load_mnist(verbose=False), seed=seed, steps=1000, progress=False)
+    with torch.no_grad():
+        images = run.generator(fixed_latent(500, config.latent_dim)).view(-1, 1, 28, 28)
+    hist = class_histogram(images)
+    print(f"seed {seed}: largest class {hist.argmax()} at {hist.max():.1%}, smallest {hist.min():.1%}")
+    assert hist.max() >= 0.15
