@@ -32,12 +32,19 @@ _VANILLA = GANConfig(
     steps=6000,
 )
 
+# Notebook 03's regime, "D is fairly good": k = 2, no dropout in D, lr 2e-4; G's gradient norm logged every round.
+_STRONG_D = _VANILLA.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4, steps=1000, log_every=1)
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
         Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
-        Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z))) (notebook 03)",
+        Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z)))",
                _VANILLA.replace(loss="saturating"), "03"),
+        Preset("strong-d", "vanilla with a fairly good D (k=2, no dropout in D, lr 2e-4), 1,000 rounds, G's gradient "
+               "norm logged every round (notebook 03)", _STRONG_D, "03"),
+        Preset("strong-d-saturating", "strong-d with the saturating G loss (notebook 03)",
+               _STRONG_D.replace(loss="saturating"), "03"),
         Preset("ring", "8 Gaussians on a ring, vanilla GAN: collapses to <= 4 of 8 modes (notebook 04)",
                GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(128, 128), g_steps=2, lr_d=1e-3,
                          lr_g=6e-3, lr_schedule="cosine", batch_size=128, steps=8000, snapshot_every=500), "04"),

@@ -114,11 +114,26 @@ def _samples(result: TrainResult, n: int = 2000) -> torch.Tensor:
     return result.generator(z.to(device)).view(-1, 1, 28, 28).cpu()
 
 
+CHECKPOINT_NAMES = {"non_saturating": "strong-d", "saturating": "strong-d-saturating"}
+
+
 def compare_losses(config: GANConfig, data, seed: int = 0, steps: int = 1000,
-                   window: tuple[int, int] = (101, 400), progress: bool = True) -> LossComparison:
-    """Train ``config`` with each G loss (same seed, same initial weights); measure the gradient ratio and FD."""
-    runs = {loss: train(config.replace(loss=loss, log_every=1), data, seed=seed, steps=steps, progress=progress)
-            for loss in ("non_saturating", "saturating")}
+                   window: tuple[int, int] = (101, 400), progress: bool = True,
+                   pretrained: bool = False) -> LossComparison:
+    """Train ``config`` with each G loss (same seed, same initial weights); measure the gradient ratio and FD.
+
+    With ``pretrained``, a matching ``checkpoints/strong-d`` and ``checkpoints/strong-d-saturating`` are
+    used instead of training (see :func:`gan_course.checkpoints.load_or_train`).
+    """
+    from gan_course.checkpoints import load_or_train
+
+    def run(loss: str) -> TrainResult:
+        loss_config = config.replace(loss=loss, log_every=1)
+        if pretrained:
+            return load_or_train(CHECKPOINT_NAMES[loss], loss_config, data, seed=seed, steps=steps, progress=progress)
+        return train(loss_config, data, seed=seed, steps=steps, progress=progress)
+
+    runs = {loss: run(loss) for loss in ("non_saturating", "saturating")}
     ns, sat = runs["non_saturating"], runs["saturating"]
     ns_norms, sat_norms = (early_values(r.history, "g_grad_norm", window) for r in (ns, sat))
     return LossComparison(ns, sat, window, float(np.median(ns_norms) / np.median(sat_norms)),
@@ -130,4 +145,4 @@ def strong_d_config() -> GANConfig:
     """The slide's regime, "D is fairly good": the vanilla preset with k = 2, no dropout in D and lr 2e-4."""
     from gan_course.experiments import get_preset
 
-    return get_preset("vanilla").config.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4)
+    return get_preset("strong-d").config

@@ -63,3 +63,30 @@ def test_weights_that_do_not_fit_the_config_are_named(checkpoints):
     torch.save(state, checkpoints / "tiny" / "generator.pt")
     with pytest.raises(CheckpointError, match="does not match config.json"):
         load_run(checkpoints / "tiny")
+
+
+def test_notebook_03_uses_its_two_pre_trained_runs(tmp_path, monkeypatch, digits, capsys):
+    from gan_course.saturation import CHECKPOINT_NAMES, compare_losses
+
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    saved = {}
+    for loss, name in CHECKPOINT_NAMES.items():
+        run = train(TINY.replace(loss=loss, log_every=1, steps=12), digits, seed=5, progress=False)
+        save_run(run, tmp_path / name)
+        saved[loss] = run
+    result = compare_losses(TINY, digits, seed=0, steps=3, window=(1, 10), pretrained=True)
+    assert capsys.readouterr().out.count("Using the pre-trained run") == 2
+    for loss, run in saved.items():
+        loaded = getattr(result, loss).generator.state_dict()
+        assert all(torch.equal(a, b) for a, b in zip(run.generator.state_dict().values(), loaded.values()))
+        assert getattr(result, loss).history["step"][-1] == 12
+
+
+def test_notebook_03_trains_live_without_checkpoints(tmp_path, monkeypatch, digits, capsys):
+    from gan_course.saturation import compare_losses
+
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no checkpoints/ beside the working directory either
+    result = compare_losses(TINY, digits, seed=0, steps=12, window=(1, 10), pretrained=True)
+    assert "pre-trained" not in capsys.readouterr().out
+    assert result.saturating.history["step"][-1] == 12

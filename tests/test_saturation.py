@@ -51,3 +51,11 @@ def test_non_saturating_gets_10x_the_gradient_and_better_samples(seed):
     assert result.grad_ratio >= 10, f"seed {seed}: median ratio {result.grad_ratio:.1f}"
     assert result.fd_non_saturating < result.fd_saturating, (
         f"seed {seed}: FD {result.fd_non_saturating:.0f} vs {result.fd_saturating:.0f}")
+
+
+def test_notebook_03_presets_differ_only_in_the_loss_and_are_the_strong_d_setting():
+    strong = get_preset("strong-d").config
+    assert get_preset("strong-d-saturating").config == strong.replace(loss="saturating")
+    assert strong == get_preset("vanilla").config.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4, steps=1000,
+                                                          log_every=1)
+    assert strong_d_config() == strong
