@@ -14,7 +14,7 @@ from torch import nn
 
 from gan_course.data import load_mnist
 from gan_course.device import cpu_threads, get_device, seed_everything
-from gan_course.metrics import digit_quality
+from gan_course.metrics import digit_quality, generated_digits
 
 N_EVAL = 2000
 
@@ -74,11 +74,8 @@ def train_baseline(seconds: float, seed: int = 0, data=None, device=None) -> tup
     return generator.eval(), steps
 
 
-@torch.no_grad()
 def _samples(generator: nn.Module, latent_dim: int = 100) -> torch.Tensor:
-    z = torch.randn(N_EVAL, latent_dim, generator=torch.Generator().manual_seed(12345))
-    device = next(generator.parameters()).device
-    return generator(z.to(device)).view(-1, 1, 28, 28).cpu()
+    return generated_digits(generator, N_EVAL, latent_dim, seed=12345)
 
 
 def _report(name: str, seconds: float, steps: int, quality: dict) -> None:

@@ -29,6 +29,14 @@ def classify(images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor,
     return model.head(feats).argmax(1), feats
 
 
+@torch.no_grad()
+def generated_digits(generator: torch.nn.Module, n: int, latent_dim: int, seed: int = 0) -> torch.Tensor:
+    """n digits (n, 1, 28, 28) on the CPU from an unconditional G on fixed noise: the same z for the same seed."""
+    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))  # (n, latent_dim)
+    device = next(generator.parameters()).device
+    return generator(z.to(device)).view(-1, 1, 28, 28).cpu()
+
+
 def class_histogram(images: torch.Tensor) -> np.ndarray:
     """Share of images the classifier assigns to each digit class, shape (10,), sums to 1."""
     predicted, _ = classify(images)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_course.metrics import digit_quality
+from gan_course.metrics import digit_quality, generated_digits
 from gan_course.train import GANConfig, TrainResult, train
 from gan_course.widgets import PROBE, _draw
 
@@ -107,11 +107,8 @@ def early_values(history: dict, key: str, window: tuple[int, int]) -> np.ndarray
     return np.asarray(values)
 
 
-@torch.no_grad()
 def _samples(result: TrainResult, n: int = 2000) -> torch.Tensor:
-    z = torch.randn(n, result.config.latent_dim, generator=torch.Generator().manual_seed(0))
-    device = next(result.generator.parameters()).device
-    return result.generator(z.to(device)).view(-1, 1, 28, 28).cpu()
+    return generated_digits(result.generator, n, result.config.latent_dim, seed=0)
 
 
 CHECKPOINT_NAMES = {"non_saturating": "strong-d", "saturating": "strong-d-saturating"}

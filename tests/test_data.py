@@ -56,3 +56,12 @@ def test_ring_has_eight_distinct_modes_on_the_unit_circle():
 def test_unknown_dataset_names_the_value():
     with pytest.raises(ValueError, match="'cifar'"):
         load_dataset("cifar")
+
+
+def test_generated_digits_use_the_same_noise_for_the_same_seed():
+    from gan_course.metrics import generated_digits
+    from gan_course.models import Generator
+
+    g = Generator(8, (16,), 784, 0, tanh=True)
+    a, b, c = (generated_digits(g, 5, 8, seed=s) for s in (1, 1, 2))
+    assert a.shape == (5, 1, 28, 28) and torch.equal(a, b) and not torch.equal(a, c)
