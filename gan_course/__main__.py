@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_course {list,train,sample,bench,time-notebooks,student}``.
+"""Command line: ``python -m gan_course {list,train,sample,bench,seeds,time-notebooks,student}``.
 
 Bad input gets one clear line on stderr and exit code 2.
 """
@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=60.0, help="training seconds for each recipe")
     bench.add_argument("--baseline-seconds", type=float, help="seconds for the baseline (default: --seconds)")
     bench.add_argument("--seed", type=int, default=0)
+
+    seeds = sub.add_parser("seeds", help="train presets on several seeds; print the figure each notebook asserts")
+    seeds.add_argument("names", nargs="+", metavar="NAME")
+    seeds.add_argument("--seeds", default="0-4", help="e.g. 0-9 or 0,3,5 (default 0-4)")
+    seeds.add_argument("--steps", type=int, help="rounds per run (default: the preset's)")
 
     timing = sub.add_parser("time-notebooks", help="Restart & Run All each notebook in turn; print its seconds")
     timing.add_argument("notebooks", nargs="*", help="notebook paths (default: all of the course's notebooks)")
@@ -130,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
             from gan_course.bench import run_bench
 
             return run_bench(args.seconds, args.baseline_seconds, args.seed)
+        if args.command == "seeds":
+            from gan_course.seeds import parse_seeds, run_seeds
+
+            if args.steps is not None and args.steps < 1:
+                raise ValueError(f"--steps must be >= 1, got {args.steps}")
+            return run_seeds(args.names, parse_seeds(args.seeds), args.steps)
         if args.command == "time-notebooks":
             from gan_course.nbtime import run_timing
 
