@@ -90,11 +90,35 @@ class Generator(nn.Module):
         return self.net(z)  # (B, out_dim)
 
 
+class PixelDropout(nn.Module):
+    r"""Dropout on image pixels in [-1, 1] that turns a dropped pixel BLACK (-1), as in the original GAN.
+
+    The original worked on pixels $p \in [0, 1]$ and multiplied them by a keep mask $m / (1 - r)$, so a
+    dropped pixel became 0, black. With $x = 2p - 1$ that is $x' = (x + 1)\,m / (1 - r) - 1$. (``nn.Dropout``
+    on $x$ would turn a dropped pixel mid-gray, a value no real border pixel ever has.) Identity in eval mode.
+    """
+
+    def __init__(self, rate: float):
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"input_dropout must be in [0, 1), got {rate}")
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return x
+        keep = torch.rand_like(x) >= self.rate  # (B, D): True with probability 1 - rate
+        return (x + 1) * keep / (1 - self.rate) - 1
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate}, dropped pixels -> -1 (black)"
+
+
 class Discriminator(nn.Module):
     """D: sample (B, in_dim) or images (B, 1, 28, 28) [+ one-hot label] -> one logit (B,).
 
-    ``input_dropout`` drops input pixels in training (the original GAN kept each with
-    probability 0.8); ``pack`` > 1 judges ``pack`` samples at once (PacGAN).
+    ``input_dropout`` drops input pixels to black in training (the original GAN kept each with
+    probability 0.8; see :class:`PixelDropout`); ``pack`` > 1 judges ``pack`` samples at once (PacGAN).
     """
 
     def __init__(
@@ -111,7 +135,7 @@ class Discriminator(nn.Module):
             if not 0.0 <= p < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {p}")
         self.in_dim, self.n_classes, self.pack = in_dim, n_classes, pack
-        self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else nn.Identity()
+        self.input_dropout = PixelDropout(input_dropout) if input_dropout > 0 else nn.Identity()
         self.net = nn.Sequential(*_mlp([pack * (in_dim + n_classes), *hidden, 1], dropout))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

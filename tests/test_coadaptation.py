@@ -115,16 +115,19 @@ def test_dropout_slider_rejects_a_rate_that_was_not_trained(mask):
 
 
 @pytest.mark.slow
-def test_input_dropout_lowers_late_border_energy_in_at_least_4_of_5_seeds(digits, mask):
+def test_input_dropout_halves_late_border_energy_on_average_over_10_seeds(digits, mask):
+    """Notebook 05's claims, seeds 0-9: lower in every seed, <= 0.65x in at least 8, halved on average."""
     from gan_course.experiments import get_preset
     from gan_course.train import train
 
     config = get_preset("dropout").config
     assert config.input_dropout == 0.2
-    ratios = []
-    for seed in range(5):
-        with_dropout, without = (late_border_energy(train(config.replace(input_dropout=rate), digits, seed=seed,
-                                                          progress=False, device="cpu").snapshots, mask)
-                                 for rate in (0.2, 0.0))
-        ratios.append(with_dropout / without)
-    assert sum(r < 1 for r in ratios) >= 4, f"with / without input dropout, per seed: {ratios}"
+    energies = [[late_border_energy(train(config.replace(input_dropout=rate), digits, seed=seed, progress=False,
+                                          device="cpu").snapshots, mask) for rate in (0.2, 0.0)]
+                for seed in range(10)]
+    ratios = [with_dropout / without for with_dropout, without in energies]
+    detail = f"with / without input dropout, per seed: {[round(r, 2) for r in ratios]}"
+    assert all(r < 1 for r in ratios), detail
+    assert sum(r <= 0.65 for r in ratios) >= 8, detail
+    mean_with, mean_without = (sum(e[i] for e in energies) / len(energies) for i in (0, 1))
+    assert mean_with / mean_without <= 0.55, f"mean {mean_with:.4f} vs {mean_without:.4f}; {detail}"

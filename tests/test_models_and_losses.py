@@ -65,3 +65,25 @@ def test_losses_stay_finite_where_d_is_0_or_1():
 def test_unknown_generator_loss_kind_is_named():
     with pytest.raises(ValueError, match="'minimax'"):
         generator_loss(torch.zeros(3), "minimax")
+
+
+def test_input_dropout_turns_dropped_pixels_black_and_rescales_the_rest_around_black():
+    from gan_course.models import PixelDropout
+
+    torch.manual_seed(0)
+    layer = PixelDropout(0.2).train()
+    x = torch.full((200, 784), 0.5)  # p = 0.75 on the [0, 1] scale
+    y = layer(x)
+    dropped = y == -1
+    assert 0.17 < dropped.float().mean() < 0.23  # about 20% of the pixels are black
+    assert torch.allclose(y[~dropped], torch.tensor((0.5 + 1) / 0.8 - 1))  # p / 0.8, back on [-1, 1]
+    black = torch.full((4, 784), -1.0)
+    assert torch.equal(layer(black), black)  # a black border stays black, dropped or not
+    assert torch.equal(layer.eval()(x), x)  # no dropout at evaluation
+
+
+def test_input_dropout_rate_outside_0_1_is_named():
+    from gan_course.models import PixelDropout
+
+    with pytest.raises(ValueError, match="input_dropout must be in \\[0, 1\\), got 1.0"):
+        PixelDropout(1.0)
