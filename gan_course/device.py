@@ -41,22 +41,29 @@ _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before any notebook changes 
 
 
 def _busy_cores(interval: float = 0.15) -> float | None:
-    """How many cores other work keeps busy right now, from two reads of /proc/stat; None off Linux."""
+    """How many cores OTHER processes keep busy right now, from /proc/stat and /proc/self/stat; None off Linux.
 
-    def read() -> tuple[int, int]:
+    This process's own CPU time in the window is left out: its thread pool can still be spinning from the
+    previous computation, and that is no reason to train on fewer threads.
+    """
+
+    def read() -> tuple[int, int, int]:
         with open("/proc/stat") as f:
             fields = [int(x) for x in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
-        return sum(fields), fields[3] + fields[4]
+        with open("/proc/self/stat") as f:
+            own = f.read().rsplit(")", 1)[1].split()  # fields after the command name; utime, stime are 12, 13
+        return sum(fields), fields[3] + fields[4], int(own[11]) + int(own[12])
 
     try:
-        total0, idle0 = read()
+        total0, idle0, own0 = read()
         time.sleep(interval)
-        total1, idle1 = read()
+        total1, idle1, own1 = read()
     except (OSError, ValueError, IndexError):
         return None
     if total1 <= total0:
         return None
-    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / (total1 - total0))
+    busy_share = (total1 - total0 - (idle1 - idle0) - (own1 - own0)) / (total1 - total0)
+    return max(0.0, (os.cpu_count() or 1) * busy_share)
 
 
 def cpu_threads() -> int:
