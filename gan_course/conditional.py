@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from gan_course.data import Digits
-from gan_course.device import seed_everything
+from gan_course.device import fixed_noise, seed_everything
 from gan_course.losses import discriminator_loss
 from gan_course.metrics import classify, frechet_distance
 from gan_course.models import Discriminator
@@ -29,16 +29,12 @@ def _device(module: torch.nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-def _noise(n: int, latent_dim: int, seed: int) -> torch.Tensor:
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
-
-
 @torch.no_grad()
 def generate(generator: torch.nn.Module, labels: torch.Tensor | Sequence[int], seed: int = 0,
              z: torch.Tensor | None = None) -> torch.Tensor:
     """G(z, labels) as images (N, 1, 28, 28) on the CPU; z (N, latent_dim) drawn from ``seed`` unless given."""
     labels = torch.as_tensor(labels)
-    z = _noise(len(labels), generator.latent_dim, seed) if z is None else z
+    z = fixed_noise(len(labels), generator.latent_dim, seed) if z is None else z
     device = _device(generator)
     return generator(z.to(device), labels.to(device)).view(-1, 1, 28, 28).cpu()
 
@@ -46,7 +42,7 @@ def generate(generator: torch.nn.Module, labels: torch.Tensor | Sequence[int], s
 @torch.no_grad()
 def class_grid(generator: torch.nn.Module, n_per_class: int = 10, seed: int = 0) -> torch.Tensor:
     """Images (10 * n, 1, 28, 28): row c is class c; column j uses the same z_j in every row."""
-    z = _noise(n_per_class, generator.latent_dim, seed).repeat(N_CLASSES, 1)  # (10 n, latent_dim)
+    z = fixed_noise(n_per_class, generator.latent_dim, seed).repeat(N_CLASSES, 1)  # (10 n, latent_dim)
     labels = torch.arange(N_CLASSES).repeat_interleave(n_per_class)  # 0,0,...,1,1,...
     return generate(generator, labels, z=z)
 

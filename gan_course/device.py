@@ -37,6 +37,11 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def fixed_noise(n: int, latent_dim: int, seed: int) -> torch.Tensor:
+    """Standard-normal noise (n, latent_dim) from its own generator: the same z for the same seed, every time."""
+    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+
+
 _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before any notebook changes it
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from gan_course.data import Ring
+from gan_course.device import fixed_noise
 from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.metrics import mode_coverage
 from gan_course.models import Discriminator, Generator
@@ -31,8 +32,8 @@ METRIC_SEED = 1234  # seed of the fixed z behind the metrics
 
 
 def fixed_latent(n: int, latent_dim: int, seed: int = METRIC_SEED) -> torch.Tensor:
-    """The same standard-normal noise (n, latent_dim) every time for the same seed."""
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+    """The same standard-normal noise (n, latent_dim) every time for the same seed (the metrics' seed by default)."""
+    return fixed_noise(n, latent_dim, seed)
 
 
 @torch.no_grad()

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from gan_course.classifier import load_classifier
+from gan_course.device import fixed_noise
 
 
 def _check_images(images: torch.Tensor) -> torch.Tensor:
@@ -32,9 +33,8 @@ def classify(images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor,
 @torch.no_grad()
 def generated_digits(generator: torch.nn.Module, n: int, latent_dim: int, seed: int = 0) -> torch.Tensor:
     """n digits (n, 1, 28, 28) on the CPU from an unconditional G on fixed noise: the same z for the same seed."""
-    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))  # (n, latent_dim)
     device = next(generator.parameters()).device
-    return generator(z.to(device)).view(-1, 1, 28, 28).cpu()
+    return generator(fixed_noise(n, latent_dim, seed).to(device)).view(-1, 1, 28, 28).cpu()
 
 
 def class_histogram(images: torch.Tensor) -> np.ndarray:
