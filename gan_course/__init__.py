@@ -5,4 +5,12 @@ notebooks; this package holds the plumbing they share: data, models, the trainin
 loop, metrics, plots, widgets, exercises and the command line.
 """
 
+import os
+
+# The same seed must give the same weights whatever the number of CPU threads. Intel MKL's matrix
+# products are only bit-reproducible across thread counts in its strict "conditional numerical
+# reproducibility" mode, and MKL reads this setting once, at its first call. Importing gan_course
+# before any computation sets it; `gan_course.device.cpu_threads` checks that it took effect.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+
 __version__ = "0.1.0"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import time
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -71,20 +73,49 @@ def _busy_cores(interval: float = 0.15) -> float | None:
     return max(0.0, (os.cpu_count() or 1) * busy_share)
 
 
+_MKL_CBWR_STRICT = 0x10000  # MKL_CBWR_STRICT in mkl_cbwr.h
+_MKL_CBWR_ALL = -1  # ~0: ask for the whole mode
+
+
+@lru_cache(maxsize=1)
+def reproducible_threads() -> bool:
+    """Whether torch's CPU results here do not depend on the number of threads.
+
+    True when torch's MKL runs in strict conditional numerical reproducibility mode (``MKL_CBWR=...,STRICT``,
+    which importing gan_course sets before MKL's first call): then matrix products are bit-identical on
+    1, 2 or more threads. False when that cannot be confirmed: torch built without MKL, MKL already
+    started in another mode (a computation ran before ``import gan_course``), or ``MKL_CBWR`` set otherwise.
+    """
+    if not torch.backends.mkl.is_available():
+        return False
+    lib_dir = os.path.join(os.path.dirname(torch.__file__), "lib")
+    for name in ("libtorch_cpu.so", "libtorch_cpu.dylib", "torch_cpu.dll"):
+        try:
+            get_mode = ctypes.CDLL(os.path.join(lib_dir, name)).mkl_serv_cbwr_get
+        except (OSError, AttributeError):
+            continue
+        get_mode.restype, get_mode.argtypes = ctypes.c_int, [ctypes.c_int]
+        return bool(get_mode(_MKL_CBWR_ALL) & _MKL_CBWR_STRICT)
+    return False
+
+
 def cpu_threads() -> int:
     """Threads for training on the CPU: ``$GAN_COURSE_THREADS``; else every core when the machine is idle,
-    all cores but one when something else is running.
+    all cores but one when something else is running; and 1 when results could depend on the thread count.
 
     Threads that outnumber the free cores make every step wait: on this course's 2-core test machine,
     with another training running, 2 threads trained about 20x slower than 1. On an idle 2-core
-    machine, 2 threads train the c-GAN 1.6x faster than 1. Results do not depend on the number of
-    threads (the same seed gives bit-identical weights with 1 or 2), so the choice only changes speed.
+    machine, 2 threads train the c-GAN 1.6x faster than 1. More than one thread is used only when
+    :func:`reproducible_threads` confirms that the same seed gives bit-identical weights either way, so the
+    choice changes the speed and never the picture.
     """
     value = os.environ.get("GAN_COURSE_THREADS", "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
             raise ValueError(f"GAN_COURSE_THREADS must be an integer >= 1, got {value!r}")
         return int(value)
+    if not reproducible_threads():
+        return 1
     cores = os.cpu_count() or 1
     limit = max(1, min(_TORCH_DEFAULT_THREADS, cores))
     busy = _busy_cores()
