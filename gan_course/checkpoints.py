@@ -1,32 +1,86 @@
-"""Saving and loading trained runs: DIR/generator.pt, discriminator.pt, config.json, history.json."""
+"""Saved runs: DIR/generator.pt, discriminator.pt, snapshots.pt, config.json, history.json.
+
+A run is written to a temporary directory beside DIR and renamed into place, so a reader finds the
+old run or the new one, never a mix. Loading checks everything a notebook reads (keys, shapes, finite
+weights, snapshots, history) and raises one :class:`CheckpointError` that says what is wrong.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gan_course.train import GANConfig, TrainResult, build_models
+from gan_course.config import GANConfig
+from gan_course.data import N_CLASSES
+from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
+
+RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
+CHECKPOINTS_ENV = "GAN_COURSE_CHECKPOINTS"
 
 
 class CheckpointError(ValueError):
-    """A run directory is missing, incomplete, corrupt or does not match its config."""
+    """A run directory is missing, incomplete, corrupt or does not match what was asked for."""
 
 
-def save_run(result: TrainResult, out_dir: str | Path, **meta: Any) -> Path:
-    """Write a trained run to ``out_dir``; ``meta`` (preset name, seed, ...) goes into config.json."""
+def check_out_dir(out_dir: str | Path, force: bool = False) -> Path:
+    """Where a new run may be written; CheckpointError (before any training) when it may not.
+
+    Refused: a file; an existing run unless ``force``; a non-empty directory that is not a run; a
+    parent that cannot be created or written to.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save(result.generator.state_dict(), out / "generator.pt")
-    torch.save(result.discriminator.state_dict(), out / "discriminator.pt")
-    samples = torch.stack([s["samples"] for s in result.snapshots]) if result.snapshots else torch.empty(0)
-    steps = torch.tensor([s["step"] for s in result.snapshots], dtype=torch.long)
-    torch.save({"steps": steps, "samples": samples}, out / "snapshots.pt")
-    config = {**result.config.to_dict(), "meta": {**meta, "data": result.data_source, "seconds": result.seconds}}
-    (out / "config.json").write_text(json.dumps(config, indent=2))
-    (out / "history.json").write_text(json.dumps(result.history))
+    if out.exists() and not out.is_dir():
+        raise CheckpointError(f"--out {out} is a file, not a run directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "config.json").exists():
+            raise CheckpointError(f"--out {out} is a directory with other files in it, not a run; pick another")
+        if not force:
+            raise CheckpointError(f"--out {out} already holds a run; pass --force to replace it")
+    parent = out.absolute().parent
+    existing = next(p for p in (parent, *parent.parents) if p.exists())
+    if not existing.is_dir():
+        raise CheckpointError(f"--out {out}: {existing} is a file, so the directory cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CheckpointError(f"--out {out}: no permission to write in {existing}")
+    return out
+
+
+def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **meta: Any) -> Path:
+    """Write a trained run to ``out_dir`` atomically; ``meta`` (preset name, seed, ...) goes into config.json.
+
+    config.json's ``steps`` is the number of rounds actually trained. With ``force=False`` an existing run
+    is refused (:func:`check_out_dir`).
+    """
+    out = check_out_dir(out_dir, force)
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.absolute().parent))
+    try:
+        torch.save(result.generator.state_dict(), tmp / "generator.pt")
+        torch.save(result.discriminator.state_dict(), tmp / "discriminator.pt")
+        samples = torch.stack([s["samples"] for s in result.snapshots]) if result.snapshots else torch.empty(0)
+        steps = torch.tensor([s["step"] for s in result.snapshots], dtype=torch.long)
+        torch.save({"steps": steps, "samples": samples}, tmp / "snapshots.pt")
+        trained = int(result.history["step"][-1]) if result.history.get("step") else result.config.steps
+        config = {**result.config.replace(steps=trained).to_dict(),
+                  "meta": {**meta, "data": result.data_source, "seconds": result.seconds}}
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        (tmp / "history.json").write_text(json.dumps(result.history))
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.absolute().parent))
+            os.replace(out, old / "run")
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
     return out
 
 
@@ -35,62 +89,100 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except FileNotFoundError as err:
         raise CheckpointError(f"{path.parent} is not a trained run: {path.name} is missing") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{path} is corrupt: not valid JSON ({err})") from err
+    except (json.JSONDecodeError, UnicodeDecodeError, IsADirectoryError) as err:
+        raise CheckpointError(f"{path} is corrupt: not valid JSON") from err
 
 
-def _load_state(path: Path) -> dict:
-    if not path.exists():
+def _load_tensors(path: Path) -> Any:
+    if not path.is_file():
         raise CheckpointError(f"{path.parent} is not a trained run: {path.name} is missing")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and unpickling errors all mean "not a usable checkpoint"
-        raise CheckpointError(f"{path} is corrupt or not a weights-only state dict ({type(err).__name__})") from err
+        raise CheckpointError(f"{path} is corrupt or not a weights-only checkpoint ({type(err).__name__})") from err
+
+
+def _load_weights(path: Path, net: torch.nn.Module) -> None:
+    state = _load_tensors(path)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path} is corrupt: expected a state dict of tensors, got {type(state).__name__}")
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as err:  # missing or unexpected keys, wrong shapes
+        raise CheckpointError(f"{path} does not match config.json: {str(err).splitlines()[0]}") from err
+    bad = [name for name, value in state.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if bad:
+        raise CheckpointError(f"{path} holds NaN or infinite weights (in {bad[0]}): the run diverged")
 
 
 def load_config(run_dir: str | Path) -> tuple[GANConfig, dict]:
     """The GANConfig of a saved run and its meta dict (preset, seed, ...)."""
     run = Path(run_dir)
+    if run.exists() and not run.is_dir():
+        raise CheckpointError(f"{run} is a file, not a run directory")
     if not run.is_dir():
         raise CheckpointError(f"run directory {run} does not exist")
     raw = _read_json(run / "config.json")
     if not isinstance(raw, dict):
         raise CheckpointError(f"{run / 'config.json'} is corrupt: expected a JSON object")
     meta = raw.pop("meta", {})
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{run / 'config.json'} is corrupt: 'meta' is not an object")
+    if not isinstance(raw.get("conditional", False), bool):
+        raise CheckpointError(f"{run / 'config.json'} does not describe a valid config: conditional must be true "
+                              f"or false, got {raw['conditional']!r}")
     try:
         return GANConfig(**raw), meta
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{run / 'config.json'} does not describe a valid config: {err}") from err
 
 
-def load_run(run_dir: str | Path, with_discriminator: bool = True) -> TrainResult:
-    """A saved run as a TrainResult (nets in eval mode on the CPU), loaded with ``weights_only=True``."""
+def _load_history(path: Path) -> dict[str, list[float]]:
+    history = _read_json(path)
+    if not isinstance(history, dict) or not all(isinstance(history.get(k), list) for k in HISTORY_KEYS):
+        raise CheckpointError(f"{path} is corrupt: expected lists for {', '.join(HISTORY_KEYS)}")
+    lengths = {len(history[k]) for k in HISTORY_KEYS}
+    if len(lengths) != 1 or not lengths.pop():
+        raise CheckpointError(f"{path} is corrupt: its lists are empty or of different lengths")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for k in HISTORY_KEYS for v in history[k]):
+        raise CheckpointError(f"{path} is corrupt: it holds values that are not numbers")
+    return history
+
+
+def _load_snapshots(path: Path, config: GANConfig, data_dim: int) -> list[dict]:
+    snaps = _load_tensors(path)
+    if not isinstance(snaps, dict) or not isinstance(snaps.get("steps"), torch.Tensor) \
+            or not isinstance(snaps.get("samples"), torch.Tensor):
+        raise CheckpointError(f"{path} is corrupt: expected tensors 'steps' and 'samples'")
+    steps, samples = snaps["steps"], snaps["samples"]
+    shape = (config.n_snapshot, 1, 28, 28) if data_dim == 784 else (config.n_snapshot, data_dim)
+    if steps.dim() != 1 or len(steps) == 0 or tuple(samples.shape) != (len(steps), *shape):
+        raise CheckpointError(f"{path} is corrupt: expected samples of shape (snapshots, {', '.join(map(str, shape))}) "
+                              f"for {len(steps)} steps, got {tuple(samples.shape)}")
+    if not torch.isfinite(samples).all():
+        raise CheckpointError(f"{path} holds NaN or infinite samples")
+    return [{"step": int(s), "samples": x} for s, x in zip(steps, samples)]
+
+
+def load_run(run_dir: str | Path, with_discriminator: bool = True, with_snapshots: bool = True) -> TrainResult:
+    """A saved run as a TrainResult (nets in eval mode on the CPU), loaded with ``weights_only=True`` and checked."""
     run = Path(run_dir)
     config, meta = load_config(run)
     data_dim = 2 if config.dataset == "ring" else 784
-    generator, discriminator = build_models(config, data_dim)
-    parts = [("generator.pt", generator)] + ([("discriminator.pt", discriminator)] if with_discriminator else [])
-    for name, net in parts:
-        try:
-            net.load_state_dict(_load_state(run / name))
-        except RuntimeError as err:  # shape or key mismatch
-            raise CheckpointError(f"{run / name} does not match config.json: {str(err).splitlines()[0]}") from err
-    history = _read_json(run / "history.json")
-    snapshots = []
-    if (run / "snapshots.pt").exists():
-        snaps = _load_state(run / "snapshots.pt")
-        snapshots = [{"step": int(s), "samples": x} for s, x in zip(snaps["steps"], snaps["samples"])]
+    generator, discriminator = build_models(config, data_dim, N_CLASSES)
+    _load_weights(run / "generator.pt", generator)
+    if with_discriminator:
+        _load_weights(run / "discriminator.pt", discriminator)
+    history = _load_history(run / "history.json") if with_snapshots else {}
+    snapshots = _load_snapshots(run / "snapshots.pt", config, data_dim) if with_snapshots else []
+    seconds = meta.get("seconds", 0.0)
     return TrainResult(config, generator.eval(), discriminator.eval(), history, snapshots,
-                       seconds=float(meta.get("seconds", 0.0)), data_source=str(meta.get("data", "")))
-
-
-CHECKPOINTS_ENV = "GAN_COURSE_CHECKPOINTS"
+                       seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+                       data_source=str(meta.get("data", "")))
 
 
 def find_checkpoint(name: str) -> Path | None:
     """``checkpoints/NAME`` under $GAN_COURSE_CHECKPOINTS, the working folder or its parent, if present."""
-    import os
-
     roots = [Path(os.environ[CHECKPOINTS_ENV])] if os.environ.get(CHECKPOINTS_ENV) else []
     roots += [Path.cwd() / "checkpoints", Path.cwd().parent / "checkpoints"]
     for root in roots:
@@ -99,14 +191,14 @@ def find_checkpoint(name: str) -> Path | None:
     return None
 
 
-def load_or_train(name: str, config: GANConfig, data=None, *, seed: int = 0, **train_kwargs: Any) -> TrainResult:
-    """A pre-trained ``checkpoints/NAME`` when one is present and matches ``config``; else train live.
+def load_or_train(name: str, config: GANConfig, data=None, *, seed: int = 0, steps: int | None = None,
+                  **train_kwargs: Any) -> TrainResult:
+    """A pre-trained ``checkpoints/NAME`` when it is usable for ``config``; else train live.
 
-    Prints one line saying which. A missing, corrupt or mismatched checkpoint falls back to
-    live training.
+    Usable: its config equals ``config`` in every field but ``steps``, it trained at least as many rounds as
+    live training would (``steps``, default ``config.steps``), and every file loads and checks out. Prints one
+    line saying which; anything else falls back to live training with one line that says why.
     """
-    from gan_course.train import train
-
     run_dir = find_checkpoint(name)
     if run_dir is not None:
         try:
@@ -116,9 +208,14 @@ def load_or_train(name: str, config: GANConfig, data=None, *, seed: int = 0, **t
             if found != expected:
                 changed = sorted(k for k in expected if expected[k] != found.get(k))
                 raise CheckpointError(f"its config differs in {', '.join(changed)}")
+            needed = steps if steps is not None else config.steps
+            if saved.steps < needed:
+                raise CheckpointError(f"it trained {saved.steps:,} rounds, fewer than the {needed:,} trained live here")
             result = load_run(run_dir)
-            print(f"Using the pre-trained run in {run_dir} ({saved.steps} steps).")
+            if result.history["step"][-1] != saved.steps:
+                raise CheckpointError(f"its history ends at round {result.history['step'][-1]}, not {saved.steps}")
+            print(f"Using the pre-trained run in {run_dir} ({saved.steps:,} rounds).")
             return result
         except CheckpointError as err:
             print(f"Not using {run_dir}: {err}. Training live instead.")
-    return train(config, data, seed=seed, **train_kwargs)
+    return train(config, data, seed=seed, steps=steps, **train_kwargs)

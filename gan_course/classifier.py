@@ -13,6 +13,9 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from gan_course.data import load_mnist
 
 WEIGHTS = Path(__file__).parent / "assets" / "classifier.pt"
 N_TEST_PER_CLASS = 100  # held-out real digits per class, never trained on
@@ -48,8 +51,6 @@ def _shift(x: torch.Tensor, g: torch.Generator, max_shift: int = 2) -> torch.Ten
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 12, seed: int = 0,
                      progress: bool = True) -> Classifier:
     """Train the CNN on images (N, 1, 28, 28) in [-1, 1] with small random shifts."""
-    from tqdm.auto import tqdm
-
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = Classifier()
@@ -90,8 +91,6 @@ def load_classifier() -> Classifier:
 
 def main() -> int:
     """Retrain the shipped classifier on the offline digits and report held-out accuracy."""
-    from gan_course.data import load_mnist
-
     digits = load_mnist(offline=True)
     train_set, test_set = digits.split(N_TEST_PER_CLASS, seed=0)
     torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from gan_course.plots import show_grid
-from gan_course.widgets import PROBE, _draw
+from gan_course.train import train
+from gan_course.widgets import PROBE, redraw
 
 
 def _flat(images: torch.Tensor) -> torch.Tensor:
@@ -126,8 +127,6 @@ def dropout_sweep(config, data, rates: Sequence[float], mask: torch.Tensor, *, s
     ``runs`` maps a rate to a TrainResult already trained with this config and seed, so that
     a notebook does not train its main runs twice.
     """
-    from gan_course.train import train
-
     sweep: dict[float, dict] = {}
     for rate in rates:
         rate = float(rate)
@@ -179,5 +178,5 @@ class DropoutRateWidget:
             plt.tight_layout()
             return entry
 
-        self.shown = _draw(self.output, draw)
+        self.shown = redraw(self.output, draw)
         return self.shown

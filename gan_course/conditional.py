@@ -14,15 +14,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from gan_course.data import Digits
-from gan_course.device import fixed_noise, seed_everything
+from gan_course.data import N_CLASSES, Digits
+from gan_course.seeding import fixed_noise, seed_everything
 from gan_course.losses import discriminator_loss
 from gan_course.metrics import classify, frechet_distance
 from gan_course.models import Discriminator
 from gan_course.plots import image_grid
-from gan_course.widgets import PROBE, _draw
+from gan_course.train import build_models
+from gan_course.widgets import PROBE, redraw
 
-N_CLASSES = 10
 
 
 def _device(module: torch.nn.Module) -> torch.device:
@@ -76,8 +76,6 @@ def forger_discriminator(config, digits: Digits, steps: int = 1500, seed: int = 
     The forger's fakes are real digits x' with random labels f', so only f can expose them. D minimises
     $-\log D(x, f) - \log(1 - D(x', f'))$ for ``steps`` batches, on the CPU.
     """
-    from gan_course.train import build_models
-
     rng = seed_everything(seed)
     _, discriminator = build_models(config.replace(conditional=True))
     opt = torch.optim.Adam(discriminator.parameters(), lr=lr or config.lr_d, betas=(config.beta1, 0.999))
@@ -189,5 +187,5 @@ class ClassExplorer:
             plt.tight_layout()
             return {"one_class": one_class, "every_class": every_class}
 
-        self.shown = _draw(self.output, draw)
+        self.shown = redraw(self.output, draw)
         return self.shown

@@ -13,14 +13,17 @@ import io
 import math
 import os
 import socket
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 
+N_CLASSES = 10  # digit classes 0-9
 OFFLINE_ENV = "GAN_COURSE_OFFLINE"  # set to 1 to never try the network (tests do)
 DATA_ENV = "GAN_COURSE_DATA"  # where torchvision keeps MNIST
 
@@ -32,7 +35,7 @@ class Digits:
     images: torch.Tensor
     labels: torch.Tensor
     source: str
-    n_classes: int = 10
+    n_classes: int = N_CLASSES
 
     @property
     def dim(self) -> int:
@@ -73,28 +76,50 @@ def _data_root() -> Path:
     return Path(os.environ.get(DATA_ENV, Path.home() / ".cache" / "gan_course" / "data"))
 
 
-def _reachable(url: str, timeout: float) -> bool:
-    """Whether a TCP connection to the host of ``url`` opens within ``timeout`` seconds."""
-    parsed = urlparse(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+def _answers(url: str, timeout: float) -> bool:
+    """Whether an HTTP HEAD request to ``url`` gets a reply (status < 400) within ``timeout`` seconds, all told.
+
+    The deadline covers the connection AND the reply: a server that accepts and then never answers
+    costs ``timeout`` seconds, not a socket's default wait.
+    """
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout) as reply:
+                result.append(reply.status < 400)
+        except Exception:  # refused, unreachable, timed out, HTTP error: not usable now
+            result.append(False)
+
+    worker = threading.Thread(target=probe, daemon=True)  # left to its own socket timeout if it overruns
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
+
+
+def _any_mirror_answers(urls: list[str], timeout: float) -> bool:
+    """Whether one of ``urls`` answers, all of them probed within ``timeout`` seconds in total."""
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        if _answers(url, remaining):
             return True
-    except OSError:
-        return False
+    return False
 
 
 def _from_torchvision(allow_download: bool, timeout: float) -> Digits | None:
     """Full MNIST training set through torchvision, or None when it cannot be had quickly."""
     try:
-        from torchvision.datasets import MNIST
-    except Exception:  # torchvision missing or broken: use the fallback
+        from torchvision.datasets import MNIST  # optional: a missing or broken torchvision means the fallback
+    except Exception:
         return None
     root = _data_root()
     try:
         ds = MNIST(str(root), train=True, download=False)
     except Exception:
-        if not allow_download or not any(_reachable(m, timeout) for m in MNIST.mirrors[:2]):
+        if not allow_download or not _any_mirror_answers([m + MNIST.resources[0][0] for m in MNIST.mirrors], timeout):
             return None
         old = socket.getdefaulttimeout()
         socket.setdefaulttimeout(max(timeout, 10.0))

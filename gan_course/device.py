@@ -1,14 +1,12 @@
-"""Device choice and seeding, so that the same seed gives the same picture."""
+"""Where training runs: the device (CUDA, MPS or CPU) and the number of CPU threads."""
 
 from __future__ import annotations
 
 import ctypes
 import os
-import random
 import time
 from functools import lru_cache
 
-import numpy as np
 import torch
 
 
@@ -26,22 +24,6 @@ def get_device(prefer: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch; return a torch.Generator seeded with ``seed`` too."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
-
-
-def fixed_noise(n: int, latent_dim: int, seed: int) -> torch.Tensor:
-    """Standard-normal noise (n, latent_dim) from its own generator: the same z for the same seed, every time."""
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
 
 
 _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before any notebook changes it

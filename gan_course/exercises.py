@@ -40,6 +40,8 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
+from gan_course.losses import loss_curves
+
 FORMS = ("logits", "probs")
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -467,23 +469,6 @@ def implemented(*fns: Callable) -> bool:
     return True
 
 
-def loss_gradients(d_fake: float, losses: Mapping[str, Callable]) -> dict[str, dict[str, float]]:
-    r"""Each G loss (written on logits) and its gradient at one value of $D(G(z)) \in (0, 1)$.
-
-    Returns ``{name: {"loss", "d_logit", "d_D"}}``: the loss, $\partial L/\partial \ell$ and
-    $\partial L/\partial D = \partial L/\partial \ell \,/\, (D(1 - D))$, computed by autograd through ``fn``.
-    """
-    if not 0.0 < d_fake < 1.0:
-        raise ValueError(f"D(G(z)) must be strictly between 0 and 1, got {d_fake!r}")
-    out = {}
-    for name, fn in losses.items():
-        logit = torch.tensor([math.log(d_fake) - math.log1p(-d_fake)], requires_grad=True)  # (1,)
-        loss = fn(logit)
-        (grad,) = torch.autograd.grad(loss, logit)
-        out[name] = {"loss": float(loss.detach()), "d_logit": float(grad), "d_D": float(grad) / (d_fake * (1 - d_fake))}
-    return out
-
-
 def gradient_report(d_fake: float, losses: Mapping[str, Callable]) -> str:
     r"""An HTML table of each G loss and its gradients at $D(G(z))$ = ``d_fake`` (the slider's callback).
 
@@ -492,12 +477,15 @@ def gradient_report(d_fake: float, losses: Mapping[str, Callable]) -> str:
     missing = [name for name, fn in losses.items() if not implemented(fn)]
     if missing:
         return f"<p>not implemented yet: {html.escape(', '.join(missing))}. Implement the losses above first.</p>"
+    if not 0.0 < d_fake < 1.0:
+        return f"<p>D(G(z)) must be strictly between 0 and 1, got {d_fake!r}</p>"
     try:
-        rows = loss_gradients(d_fake, losses)
+        curves = loss_curves(torch.tensor([d_fake], dtype=torch.float64), losses)
     except Exception as err:  # noqa: BLE001 -- a broken student loss must not break the widget
         return f"<p>could not evaluate the losses: {html.escape(type(err).__name__)}: {html.escape(str(err))}</p>"
+    rows = {name: {k: float(v[0]) for k, v in c.items()} for name, c in curves.items()}
     cells = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{r['loss']:.4f}</td><td>{r['d_D']:.4f}</td><td>{r['d_logit']:.4f}</td></tr>"
+        f"<tr><td>{html.escape(name)}</td><td>{r['value']:.4f}</td><td>{r['d_p']:.4f}</td><td>{r['d_logit']:.4f}</td></tr>"
         for name, r in rows.items())
     magnitudes = [abs(r["d_logit"]) for r in rows.values()]
     ratio = ""

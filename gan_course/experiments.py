@@ -9,7 +9,7 @@ import ast
 from dataclasses import dataclass, fields
 from typing import Any
 
-from gan_course.train import GANConfig
+from gan_course.config import GANConfig
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
-from gan_course.widgets import PROBE, _draw
+from gan_course.widgets import PROBE, redraw
 
 STAGES = ("f", "g", "h")
 
@@ -93,5 +93,5 @@ class GradientFlowWidget:
     def update(self) -> dict[str, float | None]:
         detach_after = None if self.detach.value == "none" else self.detach.value
         grads = gradient_flow(detach_after, tuple(self.frozen.value), tuple(self.no_grad.value))
-        self.shown = _draw(self.output, lambda: (draw_flow(grads, "which weights receive gradient"), grads)[1])
+        self.shown = redraw(self.output, lambda: (draw_flow(grads, "which weights receive gradient"), grads)[1])
         return self.shown

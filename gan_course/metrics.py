@@ -8,7 +8,11 @@ import numpy as np
 import torch
 
 from gan_course.classifier import load_classifier
-from gan_course.device import fixed_noise
+from gan_course.data import Ring, load_mnist
+from gan_course.seeding import fixed_noise
+
+N_RING_METRIC = 2500  # samples behind "modes covered" and "high-quality %" on the ring
+RING_METRIC_SEED = 1234  # seed of the fixed z behind them
 
 
 def _check_images(images: torch.Tensor) -> torch.Tensor:
@@ -65,16 +69,12 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
 
 @lru_cache(maxsize=2)
 def _real_features(source: str) -> torch.Tensor:
-    from gan_course.data import load_mnist
-
     digits = load_mnist(verbose=False)
     return classify(digits.images[:10000])[1]
 
 
 def digit_fd(images: torch.Tensor) -> float:
     """Frechet distance of generated digits to real MNIST, in the classifier's 128-d features."""
-    from gan_course.data import load_mnist
-
     _, feats = classify(images)
     return frechet_distance(feats, _real_features(load_mnist(verbose=False).source))
 
@@ -101,3 +101,16 @@ def mode_coverage(points: torch.Tensor, modes: torch.Tensor, sd: float, n_sd: fl
     per_mode = torch.bincount(nearest[good], minlength=len(modes))
     return {"modes_covered": int((per_mode > 0).sum()), "high_quality": float(good.float().mean() * 100),
             "per_mode": per_mode.tolist()}
+
+
+@torch.no_grad()
+def ring_metrics(generator: torch.nn.Module, ring: Ring | None = None, n: int = N_RING_METRIC,
+                 seed: int = RING_METRIC_SEED) -> dict:
+    """Modes covered and high-quality % of ``n`` samples of G from a fixed-seed z (see :func:`mode_coverage`)."""
+    ring = ring or Ring()
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    points = generator(fixed_noise(n, generator.latent_dim, seed).to(device)).cpu()  # (n, 2)
+    generator.train(was_training)
+    return mode_coverage(points, ring.modes, ring.sd)

@@ -49,6 +49,13 @@ def as_one_hot(labels: torch.Tensor | int | Sequence[int], n_classes: int, batch
     return F.one_hot(labels.long(), n_classes).float()
 
 
+def check_rate(name: str, rate: float) -> float:
+    """``rate`` if it is a number in [0, 1); else a ValueError that names it (dropout rates, beta1, momentum)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {rate!r}")
+    return float(rate)
+
+
 def _mlp(sizes: Sequence[int], dropout: float = 0.0) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -100,9 +107,7 @@ class PixelDropout(nn.Module):
 
     def __init__(self, rate: float):
         super().__init__()
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"input_dropout must be in [0, 1), got {rate}")
-        self.rate = rate
+        self.rate = check_rate("input_dropout", rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.rate == 0:
@@ -131,12 +136,9 @@ class Discriminator(nn.Module):
         pack: int = 1,
     ):
         super().__init__()
-        for name, p in (("input_dropout", input_dropout), ("dropout", dropout)):
-            if not 0.0 <= p < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {p}")
         self.in_dim, self.n_classes, self.pack = in_dim, n_classes, pack
-        self.input_dropout = PixelDropout(input_dropout) if input_dropout > 0 else nn.Identity()
-        self.net = nn.Sequential(*_mlp([pack * (in_dim + n_classes), *hidden, 1], dropout))
+        self.input_dropout = PixelDropout(input_dropout) if check_rate("input_dropout", input_dropout) else nn.Identity()
+        self.net = nn.Sequential(*_mlp([pack * (in_dim + n_classes), *hidden, 1], check_rate("dropout", dropout)))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x = x.flatten(1)  # (B, in_dim)

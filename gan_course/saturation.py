@@ -8,33 +8,16 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from gan_course.checkpoints import load_or_train
+from gan_course.config import GANConfig
+from gan_course.experiments import get_preset
+from gan_course.losses import loss_curves
 from gan_course.metrics import digit_quality, generated_digits
-from gan_course.train import GANConfig, TrainResult, train
-from gan_course.widgets import PROBE, _draw
+from gan_course.train import TrainResult, train
+from gan_course.widgets import PROBE, redraw
 
-LOSSES = {
-    "saturating  log(1 - D)": lambda logit: F.logsigmoid(-logit),
-    "non-saturating  -log D": lambda logit: -F.logsigmoid(logit),
-}
-
-
-def loss_curves(p: torch.Tensor) -> dict[str, dict[str, torch.Tensor]]:
-    r"""Each G loss and its derivatives w.r.t. $D(G(z))$ and w.r.t. D's logit $\ell$, at probabilities ``p`` (N,).
-
-    Computed by autograd through the logits form, $D = \sigma(\ell)$.
-    """
-    if p.min() <= 0 or p.max() >= 1:
-        raise ValueError(f"D(G(z)) must lie strictly between 0 and 1, got values in [{float(p.min())}, {float(p.max())}]")
-    out = {}
-    for name, loss in LOSSES.items():
-        logit = torch.logit(p.double()).requires_grad_()
-        value = loss(logit)
-        (d_logit,) = torch.autograd.grad(value.sum(), logit)
-        d_p = d_logit / (p * (1 - p))  # chain rule: dl/dp = 1 / (p (1 - p))
-        out[name] = {"value": value.detach(), "d_logit": d_logit, "d_p": d_p}
-    return out
+NAMES = {"saturating": "saturating  log(1 - D)", "non_saturating": "non-saturating  -log D"}  # as plots label them
 
 
 def plot_loss_curves(point: float | None = None, axes=None):
@@ -47,7 +30,7 @@ def plot_loss_curves(point: float | None = None, axes=None):
     marks = loss_curves(torch.tensor([point], dtype=torch.float64)) if point is not None else None
     for ax, key in zip(axes, ("value", "d_p", "d_logit")):
         for i, (name, c) in enumerate(curves.items()):
-            ax.plot(p, c[key], label=name, color=f"C{i}")
+            ax.plot(p, c[key], label=NAMES[name], color=f"C{i}")
             if marks:
                 ax.plot([point], [float(marks[name][key][0])], "o", color=f"C{i}")
         ax.set_title(titles[key])
@@ -77,11 +60,11 @@ class LossCurveWidget:
         """Redraw the curves with ``point`` marked; returns the numbers in the table."""
         marks = loss_curves(torch.tensor([point], dtype=torch.float64))
         numbers = {name: {k: float(v[0]) for k, v in m.items()} for name, m in marks.items()}
-        rows = "".join(f"<tr><td>{name}</td><td>{n['value']:.3f}</td><td>{n['d_p']:.3f}</td><td>{n['d_logit']:.3f}</td></tr>"
+        rows = "".join(f"<tr><td>{NAMES[name]}</td><td>{n['value']:.3f}</td><td>{n['d_p']:.3f}</td><td>{n['d_logit']:.3f}</td></tr>"
                        for name, n in numbers.items())
         self.table.value = (f"<table><tr><th>G loss at D(G(z)) = {point:.2f}</th><th>value</th><th>d/dD</th>"
                             f"<th>d/d logit</th></tr>{rows}</table>")
-        _draw(self.output, lambda: plot_loss_curves(point))
+        redraw(self.output, lambda: plot_loss_curves(point))
         self.shown = numbers
         return numbers
 
@@ -122,8 +105,6 @@ def compare_losses(config: GANConfig, data, seed: int = 0, steps: int = 1000,
     With ``pretrained``, a matching ``checkpoints/strong-d`` and ``checkpoints/strong-d-saturating`` are
     used instead of training (see :func:`gan_course.checkpoints.load_or_train`).
     """
-    from gan_course.checkpoints import load_or_train
-
     def run(loss: str) -> TrainResult:
         loss_config = config.replace(loss=loss, log_every=1)
         if pretrained:
@@ -140,6 +121,4 @@ def compare_losses(config: GANConfig, data, seed: int = 0, steps: int = 1000,
 
 def strong_d_config() -> GANConfig:
     """The slide's regime, "D is fairly good": the vanilla preset with k = 2, no dropout in D and lr 2e-4."""
-    from gan_course.experiments import get_preset
-
     return get_preset("strong-d").config

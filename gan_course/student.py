@@ -17,8 +17,10 @@ Markdown cells are untouched; outputs and execution counts are cleared.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -92,17 +94,30 @@ def _student_copy(src: Path, out_dir: Path) -> tuple[nbformat.NotebookNode, Path
     if n == 0:
         raise StudentVersionError(f"{src} has no solution regions ({BEGIN} ... {END} in a code cell)")
     out = out_dir / src.name
-    if out.resolve() == src.resolve():
+    if out.resolve() == src.resolve() or (out.exists() and os.path.samefile(out, src)):  # same file, or a link to it
         raise StudentVersionError(f"--out {out_dir} would overwrite the instructor notebook {src}; "
                                   "pick another directory")
     return student, out
 
 
+def _write(nb: nbformat.NotebookNode, out: Path) -> None:
+    """Write ``nb`` to a new file and rename it to ``out``: an existing file (or a hard link to one) is replaced,
+    never written through."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def make_student_version(src: Path, out_dir: Path) -> Path:
     """Write the student version of notebook ``src`` into ``out_dir`` (same file name); returns its path."""
     student, out = _student_copy(Path(src), Path(out_dir))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(student, out)
+    _write(student, out)
     return out
 
 
@@ -124,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for student, out in copies:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(student, out)
+            _write(student, out)
         except OSError as err:
             print(f"python -m gan_course student: error: cannot write {out}: {err.strerror or err}", file=sys.stderr)
             return 2

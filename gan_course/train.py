@@ -1,112 +1,41 @@
-"""One alternating training loop for every GAN in the course: k D-steps, then l G-steps.
+r"""One alternating training loop for every GAN in the course: k D-steps, then l G-steps.
 
-The same seed gives bit-identical results on the CPU: all noise and data batches come
-from one seeded ``torch.Generator``.
+:func:`train_round` is the game itself, the lines notebook 02 shows; :func:`train` wraps it with the
+plumbing: a seeded data stream, a step or time budget, a learning-rate schedule, a progress bar, a
+history, snapshots from a fixed z, a NaN guard, and a :class:`TrainState` to continue from. The same
+seed gives bit-identical weights on the CPU, on any number of threads (see :mod:`gan_course.device`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
-from gan_course.data import load_dataset
-from gan_course.device import cpu_threads, get_device, seed_everything
-from gan_course.losses import G_LOSS_KINDS, discriminator_loss, generator_loss
+from gan_course.config import GANConfig
+from gan_course.data import N_CLASSES, load_dataset
+from gan_course.device import cpu_threads, get_device
+from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import Discriminator, Generator
+from gan_course.seeding import seed_everything
 
 HISTORY_KEYS = ("step", "d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "time")
+SMALL_MODEL = 100_000  # parameters; nets this small train faster on one thread (the ring's: 20 s on 1, 24 s on 2)
+
+DLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+GLoss = Callable[[torch.Tensor], torch.Tensor]
 
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite."""
 
 
-@dataclass
-class GANConfig:
-    """Everything that defines a training run. ``d_steps`` is k, ``g_steps`` is l."""
-
-    dataset: str = "mnist"  # "mnist" or "ring"
-    latent_dim: int = 100
-    g_hidden: tuple[int, ...] = (256, 512)
-    d_hidden: tuple[int, ...] = (512, 256)
-    conditional: bool = False  # one-hot label concatenated to z (G) and to x (D)
-    input_dropout: float = 0.0  # dropout on D's input pixels
-    d_dropout: float = 0.0  # dropout after D's hidden layers
-    pack: int = 1  # PacGAN: D judges `pack` samples at once
-    loss: str = "non_saturating"  # G's loss: "non_saturating" or "saturating"
-    d_steps: int = 1  # k
-    g_steps: int = 1  # l
-    optimizer: str = "adam"  # "adam" or "sgd"
-    lr_d: float = 2e-4
-    lr_g: float = 2e-4
-    lr_schedule: str = "constant"  # or "cosine": both lrs anneal to 0 over the step budget
-    beta1: float = 0.5  # Adam's beta1
-    momentum: float = 0.0  # SGD's momentum
-    batch_size: int = 64
-    steps: int = 3000  # default budget (G updates)
-    log_every: int = 10
-    snapshot_every: int = 250
-    n_snapshot: int = 64  # size of the fixed latent batch whose samples are snapshotted
-
-    def __post_init__(self) -> None:
-        self.g_hidden = tuple(self.g_hidden)
-        self.d_hidden = tuple(self.d_hidden)
-        self.validate()
-
-    def validate(self) -> "GANConfig":
-        """Raise a ValueError naming the first bad field and what was expected."""
-        positive_ints = ("latent_dim", "d_steps", "g_steps", "batch_size", "steps", "log_every",
-                         "snapshot_every", "n_snapshot", "pack")
-        for name in positive_ints:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                what = {"d_steps": "k, the D-steps per round", "g_steps": "l, the G-steps per round"}.get(name, name)
-                raise ValueError(f"{name} must be an integer >= 1 ({what}), got {value!r}")
-        for name in ("lr_d", "lr_g"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} (learning rate) must be > 0, got {value!r}")
-        for name in ("input_dropout", "d_dropout"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-        if not 0.0 <= self.beta1 < 1.0 or not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"beta1 and momentum must be in [0, 1), got {self.beta1!r} and {self.momentum!r}")
-        if self.loss not in G_LOSS_KINDS:
-            raise ValueError(f"loss must be one of {G_LOSS_KINDS}, got {self.loss!r}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.dataset not in ("mnist", "ring"):
-            raise ValueError(f"dataset must be 'mnist' or 'ring', got {self.dataset!r}")
-        if self.batch_size % self.pack:
-            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
-        if self.conditional and self.dataset != "mnist":
-            raise ValueError("conditional=True needs labelled data: dataset must be 'mnist'")
-        if any(h < 1 for h in (*self.g_hidden, *self.d_hidden)):
-            raise ValueError(f"hidden layer sizes must be >= 1, got g_hidden={self.g_hidden}, d_hidden={self.d_hidden}")
-        return self
-
-    def replace(self, **changes: Any) -> "GANConfig":
-        """A copy with some fields changed (validated)."""
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown config field(s) {sorted(unknown)}; fields are {[f.name for f in fields(self)]}")
-        return GANConfig(**{**asdict(self), **changes})
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["g_hidden"], d["d_hidden"] = list(self.g_hidden), list(self.d_hidden)
-        return d
-
-
-def build_models(config: GANConfig, data_dim: int = 784, n_classes: int = 10) -> tuple[Generator, Discriminator]:
+def build_models(config: GANConfig, data_dim: int = 784, n_classes: int = N_CLASSES) -> tuple[Generator, Discriminator]:
     """The generator and discriminator a config describes (freshly initialised)."""
     n_classes = n_classes if config.conditional else 0
     generator = Generator(config.latent_dim, config.g_hidden, data_dim, n_classes, tanh=config.dataset == "mnist")
@@ -115,8 +44,93 @@ def build_models(config: GANConfig, data_dim: int = 784, n_classes: int = 10) ->
 
 
 @dataclass
+class Round:
+    """What one round leaves: the last D-step's and G-step's losses, and D's logits in the last D-step."""
+
+    d_loss: torch.Tensor
+    g_loss: torch.Tensor
+    real_logits: torch.Tensor
+    fake_logits: torch.Tensor
+
+
+def train_round(generator: Generator, discriminator: Discriminator, opt_g: torch.optim.Optimizer,
+                opt_d: torch.optim.Optimizer, real_batch: Callable[[], tuple], noise: Callable[[int], tuple],
+                config: GANConfig, d_loss_fn: DLoss = discriminator_loss, g_loss_fn: GLoss | None = None) -> Round:
+    r"""One round of the game $\min_G \max_D f_{acc}$: k D-steps, then l G-steps.
+
+    (1) $k$ times, D ascends $f_{acc} = \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]$
+    (minimises ``d_loss_fn`` $= -f_{acc}$) on a fake that is ``detach()``-ed, so no gradient reaches G.
+    (2) $l$ times, G descends its loss (``config.loss``, or ``g_loss_fn``) through D, whose parameters are
+    frozen: gradient flows through D into G, and D's ``.grad`` stays empty.
+    ``real_batch()`` gives real x (B, dim) and labels (B,) or None; ``noise(n)`` gives z (n, latent_dim)
+    and random labels (n,) or None. A conditional D-step gives the fakes the real batch's labels.
+    """
+    g_loss_fn = g_loss_fn or (lambda fake_logits: generator_loss(fake_logits, config.loss))
+    for _ in range(config.d_steps):  # (1) Update D: maximise log D(x) + log(1 - D(G(z))), G frozen by detach()
+        real, labels = real_batch()
+        z, _ = noise(len(real))
+        fake = generator(z, labels).detach()
+        real_logits, fake_logits = discriminator(real, labels), discriminator(fake, labels)
+        d_loss = d_loss_fn(real_logits, fake_logits)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+    discriminator.requires_grad_(False)  # (2) Update G: minimise its loss through D, D's parameters frozen
+    for _ in range(config.g_steps):
+        z, labels = noise(config.batch_size)
+        g_loss = g_loss_fn(discriminator(generator(z, labels), labels))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+    discriminator.requires_grad_(True)
+    return Round(d_loss, g_loss, real_logits, fake_logits)
+
+
+def make_optimizer(config: GANConfig, params, lr: float) -> torch.optim.Optimizer:
+    """Adam with betas (beta1, 0.999), or SGD with the config's momentum."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, 0.999))
+    return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
+
+
+def lr_factor(config: GANConfig, step: int, total: int) -> float:
+    r"""The learning rate's factor in round ``step + 1`` of ``total``: 1, or $\tfrac12(1 + \cos(\pi t / T))$ for "cosine"."""
+    if config.lr_schedule == "constant":
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue a run: the nets, their optimisers, the random stream and the round count."""
+
+    generator: Generator
+    discriminator: Discriminator
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    rng: torch.Generator
+    fixed_z: torch.Tensor
+    fixed_labels: torch.Tensor | None
+    step: int = 0
+    horizon: int | None = None  # the round at which a cosine schedule reaches 0 (default: the config's steps)
+
+
+def new_state(config: GANConfig, data_dim: int, n_classes: int = N_CLASSES, seed: int = 0,
+              device: torch.device | str = "cpu") -> TrainState:
+    """Fresh nets and optimisers for ``config``, seeded: the same seed gives the same start."""
+    rng = seed_everything(seed)
+    generator, discriminator = build_models(config, data_dim, n_classes)
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    opt_g = make_optimizer(config, generator.parameters(), config.lr_g)
+    opt_d = make_optimizer(config, discriminator.parameters(), config.lr_d)
+    fixed_z = torch.randn(config.n_snapshot, config.latent_dim, generator=rng)
+    fixed_labels = torch.arange(config.n_snapshot) % N_CLASSES if config.conditional else None
+    return TrainState(generator, discriminator, opt_g, opt_d, rng, fixed_z, fixed_labels)
+
+
+@dataclass
 class TrainResult:
-    """What a run leaves: the two nets, the history, snapshots from the fixed latent batch."""
+    """What a run leaves: the two nets, the history, snapshots from the fixed latent batch, and its state."""
 
     config: GANConfig
     generator: Generator
@@ -127,26 +141,17 @@ class TrainResult:
     fixed_labels: torch.Tensor | None = None
     seconds: float = 0.0
     data_source: str = ""
+    state: TrainState | None = None
 
 
 def grad_norm(module: nn.Module) -> float:
-    """L2 norm of all parameter gradients of ``module`` (0 when none)."""
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+    """L2 norm of all parameter gradients of ``module`` (0 when none).
 
-
-def _optimizer(config: GANConfig, params, lr: float) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, 0.999))
-    return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
-
-
-def _schedulers(config: GANConfig, optimizers, total: int) -> list:
-    r"""Per-round lr schedules: none for "constant"; for "cosine" $\eta_t = \eta \cdot \tfrac12(1 + \cos(\pi t / T))$, 0 after T."""
-    if config.lr_schedule == "constant":
-        return []
-    factor = lambda t: 0.5 * (1 + math.cos(math.pi * min(t, total) / total))  # noqa: E731
-    return [torch.optim.lr_scheduler.LambdaLR(opt, factor) for opt in optimizers]
+    Summed row by row, so the result does not depend on the number of threads.
+    """
+    squares = [p.grad.detach().pow(2).reshape(len(p.grad), -1).sum(1).sum() for p in module.parameters()
+               if p.grad is not None]
+    return float(torch.stack(squares).sum().sqrt()) if squares else 0.0
 
 
 def _check_finite(value: float, name: str, step: int) -> None:
@@ -157,6 +162,13 @@ def _check_finite(value: float, name: str, step: int) -> None:
         )
 
 
+def _check_budget(steps: int | None, seconds: float | None) -> None:
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 10**9):
+        raise ValueError(f"steps must be an integer from 1 to 10**9, got {steps!r}")
+    if seconds is not None and not 0 < seconds <= 10**7:
+        raise ValueError(f"seconds must be > 0 (and at most 10**7), got {seconds!r}")
+
+
 def train(
     config: GANConfig,
     data=None,
@@ -165,43 +177,39 @@ def train(
     steps: int | None = None,
     seconds: float | None = None,
     device: torch.device | str | None = None,
-    d_loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-    g_loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    d_loss_fn: DLoss | None = None,
+    g_loss_fn: GLoss | None = None,
     callback: Callable[[int, Generator, Discriminator], dict | None] | None = None,
     progress: bool = True,
+    state: TrainState | None = None,
 ) -> TrainResult:
-    """Train a GAN with alternating k D-steps and l G-steps for ``steps`` rounds or ``seconds``.
+    """Train a GAN with :func:`train_round` for ``steps`` rounds (default ``config.steps``) or ``seconds``.
 
-    ``d_loss_fn(real_logits, fake_logits)`` and ``g_loss_fn(fake_logits)`` replace the
-    library losses (notebook 07 trains with the student's own). ``callback(step, G, D)``
-    runs at every snapshot; a dict it returns is stored in that snapshot.
+    ``d_loss_fn(real_logits, fake_logits)`` and ``g_loss_fn(fake_logits)`` replace the library losses
+    (notebook 07 trains with the student's own). ``callback(step, G, D)`` runs at every snapshot; a dict it
+    returns is stored in that snapshot. ``state`` (a previous result's ``.state``) continues that run for
+    ``steps`` more rounds with this config's k, l and learning rates; ``seed`` then plays no part.
     """
     config.validate()
-    if steps is not None and (not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    budget_steps = steps if steps is not None else (None if seconds is not None else config.steps)
-    device = torch.device(device) if device is not None else get_device()
+    _check_budget(steps, seconds)
+    budget = steps if steps is not None else (None if seconds is not None else config.steps)
     data = load_dataset(config.dataset) if data is None else data
+    if state is None:
+        device = torch.device(device) if device is not None else get_device()
+        state = new_state(config, data.dim, data.n_classes or N_CLASSES, seed, device)
+        state.horizon = budget or config.steps
+    state.horizon = state.horizon or config.steps
+    device = next(state.generator.parameters()).device
+    generator, discriminator, rng = state.generator, state.discriminator, state.rng
     data_on_device = data.to(device)
 
-    rng = seed_everything(seed)
-    generator, discriminator = build_models(config, data.dim, data.n_classes or 10)
-    generator, discriminator = generator.to(device), discriminator.to(device)
-    opt_g = _optimizer(config, generator.parameters(), config.lr_g)
-    opt_d = _optimizer(config, discriminator.parameters(), config.lr_d)
-    schedulers = _schedulers(config, (opt_d, opt_g), budget_steps or config.steps)
-    d_loss_fn = d_loss_fn or discriminator_loss
-    g_loss_fn = g_loss_fn or (lambda fake_logits: generator_loss(fake_logits, config.loss))
+    def real_batch() -> tuple:
+        real, labels = data_on_device.sample(config.batch_size, rng)
+        return real.to(device), (labels if config.conditional else None)
 
-    B, k, l = config.batch_size, config.d_steps, config.g_steps
-    fixed_z = torch.randn(config.n_snapshot, config.latent_dim, generator=rng)
-    fixed_labels = torch.arange(config.n_snapshot) % 10 if config.conditional else None
-
-    def noise(n: int):
+    def noise(n: int) -> tuple:
         z = torch.randn(n, config.latent_dim, generator=rng).to(device)
-        labels = torch.randint(10, (n,), generator=rng).to(device) if config.conditional else None
+        labels = torch.randint(N_CLASSES, (n,), generator=rng).to(device) if config.conditional else None
         return z, labels
 
     history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
@@ -209,8 +217,8 @@ def train(
 
     def snapshot(step: int) -> None:
         with torch.no_grad():
-            labels = fixed_labels.to(device) if fixed_labels is not None else None
-            samples = generator(fixed_z.to(device), labels).cpu()
+            labels = state.fixed_labels.to(device) if state.fixed_labels is not None else None
+            samples = generator(state.fixed_z.to(device), labels).cpu()
         if data.dim == 784:
             samples = samples.view(-1, 1, 28, 28)
         snap: dict[str, Any] = {"step": step, "samples": samples}
@@ -218,62 +226,42 @@ def train(
             snap.update(callback(step, generator, discriminator) or {})
         snapshots.append(snap)
 
-    from tqdm.auto import tqdm
+    def log(step: int, played: Round, elapsed: float) -> None:
+        with torch.no_grad():
+            p_real, p_fake = torch.sigmoid(played.real_logits), torch.sigmoid(played.fake_logits)
+        values = (step, played.d_loss.item(), played.g_loss.item(), grad_norm(generator), float(p_real.mean()),
+                  float(p_fake.mean()), float((p_real > 0.5).float().mean()), float((p_fake < 0.5).float().mean()),
+                  elapsed)
+        for key, value in zip(HISTORY_KEYS, values):
+            history[key].append(value)
 
-    bar = tqdm(total=budget_steps if budget_steps else None, disable=not progress, desc=f"training ({config.loss})",
-               unit="step", leave=False)
+    generator.train()
+    discriminator.train()
     threads = torch.get_num_threads()
-    if device.type == "cpu":  # the 2-D ring's nets are too small to gain from threads (20 s with 1, 24 s with 2)
-        torch.set_num_threads(1 if data.dim == 2 else cpu_threads())
-    snapshot(0)
-    start = time.perf_counter()
-    step = 0
+    if device.type == "cpu":
+        n_params = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
+        torch.set_num_threads(1 if n_params < SMALL_MODEL else cpu_threads())
+    bar = tqdm(total=budget, disable=not progress, desc=f"training ({config.loss})", unit="step", leave=False)
+    if state.step == 0:
+        snapshot(0)
+    start, first = time.perf_counter(), state.step + 1
     try:
         while True:
-            step += 1
-            # (1) Update D k times: maximise log D(x) + log(1 - D(G(z))), G frozen via detach()
-            for _ in range(k):
-                real, real_labels = data_on_device.sample(B, rng)
-                real = real.to(device)
-                real_labels = real_labels if config.conditional else None
-                z, fake_labels = noise(B)
-                if config.conditional:
-                    fake_labels = real_labels  # same label mix for real and fake
-                fake = generator(z, fake_labels).detach()
-                real_logits = discriminator(real, real_labels)
-                fake_logits = discriminator(fake, fake_labels)
-                d_loss = d_loss_fn(real_logits, fake_logits)
-                opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                opt_d.step()
-            # (2) Update G l times: minimise its loss, D frozen
-            discriminator.requires_grad_(False)
-            for _ in range(l):
-                z, fake_labels = noise(B)
-                g_loss = g_loss_fn(discriminator(generator(z, fake_labels), fake_labels))
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
-            discriminator.requires_grad_(True)
-            for scheduler in schedulers:
-                scheduler.step()
-
-            d_value, g_value = d_loss.item(), g_loss.item()
-            _check_finite(d_value, "the discriminator loss", step)
-            _check_finite(g_value, "the generator loss", step)
+            for opt, lr in ((state.opt_d, config.lr_d), (state.opt_g, config.lr_g)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * lr_factor(config, state.step, state.horizon)
+            played = train_round(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
+                                 d_loss_fn or discriminator_loss, g_loss_fn)
+            state.step += 1
+            step = state.step
+            _check_finite(played.d_loss.item(), "the discriminator loss", step)
+            _check_finite(played.g_loss.item(), "the generator loss", step)
             elapsed = time.perf_counter() - start
-            done = (budget_steps is not None and step >= budget_steps) or (
-                budget_steps is None and elapsed >= seconds
-            )
-            if step == 1 or step % config.log_every == 0 or done:
-                with torch.no_grad():
-                    p_real, p_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
-                values = (step, d_value, g_value, grad_norm(generator), float(p_real.mean()),
-                          float(p_fake.mean()), float((p_real > 0.5).float().mean()),
-                          float((p_fake < 0.5).float().mean()), elapsed)
-                for key, value in zip(HISTORY_KEYS, values):
-                    history[key].append(value)
-                bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}", refresh=False)
+            done = step - first + 1 >= budget if budget is not None else elapsed >= seconds
+            if step == first or step % config.log_every == 0 or done:
+                log(step, played, elapsed)
+                bar.set_postfix(d_loss=f"{history['d_loss'][-1]:.3f}", g_loss=f"{history['g_loss'][-1]:.3f}",
+                                refresh=False)
             if step % config.snapshot_every == 0 or done:
                 snapshot(step)
             bar.update(1)
@@ -285,5 +273,5 @@ def train(
         discriminator.requires_grad_(True)
     generator.eval()
     discriminator.eval()
-    return TrainResult(config, generator, discriminator, history, snapshots, fixed_z, fixed_labels,
-                       time.perf_counter() - start, getattr(data, "source", ""))
+    return TrainResult(config, generator, discriminator, history, snapshots, state.fixed_z, state.fixed_labels,
+                       time.perf_counter() - start, getattr(data, "source", ""), state)

@@ -15,12 +15,13 @@ import torch
 from IPython.display import display
 
 from gan_course.plots import plot_history, show_grid
+from gan_course.train import train
 
 PROBE = "gan-course-probe"  # CSS class of the control the browser tests move
 
 
-def _draw(output: w.Output, draw: Callable[[], Any]) -> Any:
-    """Run ``draw`` (which makes one matplotlib figure) and show the figure in ``output``."""
+def redraw(output: w.Output, draw: Callable[[], Any]) -> Any:
+    """Clear ``output``, run ``draw`` (which makes one matplotlib figure) and show the figure there; ``draw``'s result."""
     with output:
         output.clear_output(wait=True)
         result = draw()
@@ -54,7 +55,7 @@ class SnapshotScrubber:
             show_grid(snap["samples"], self.nrow, f"{self.title}, step {snap['step']}")
             return snap["samples"]
 
-        self.shown = _draw(self.output, draw)
+        self.shown = redraw(self.output, draw)
         return self.shown
 
 
@@ -93,7 +94,7 @@ class LatentInterpolation:
             show_grid(images, len(images), f"G((1 - t) z0 + t z1), t = {t:.2f}")
             return images
 
-        self.shown = _draw(self.output, draw)
+        self.shown = redraw(self.output, draw)
         return self.shown
 
 
@@ -112,8 +113,6 @@ class RetrainWidget:
 
     def retrain(self, k: int, l: int):
         """Train ``steps`` rounds with k D-steps and l G-steps; show samples and curves."""
-        from gan_course.train import train
-
         try:
             config = self.config.replace(d_steps=int(k), g_steps=int(l))
         except ValueError as err:
@@ -130,7 +129,7 @@ class RetrainWidget:
             plot_history(result.history, axes=[fig.add_subplot(1, 4, i) for i in (2, 3, 4)])
             return result
 
-        self.result = _draw(self.output, draw)
+        self.result = redraw(self.output, draw)
         return self.result
 
 

@@ -5,7 +5,8 @@ import torch
 
 from gan_course.checkpoints import CheckpointError, load_or_train, load_run, save_run
 from gan_course.data import load_mnist
-from gan_course.train import GANConfig, train
+from gan_course.config import GANConfig
+from gan_course.train import train
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, steps=3, snapshot_every=2)
 
@@ -89,4 +90,73 @@ def test_notebook_03_trains_live_without_checkpoints(tmp_path, monkeypatch, digi
     monkeypatch.chdir(tmp_path)  # no checkpoints/ beside the working directory either
     result = compare_losses(TINY, digits, seed=0, steps=12, window=(1, 10), pretrained=True)
     assert "pre-trained" not in capsys.readouterr().out
+    assert result.saturating.history["step"][-1] == 12
+
+
+# --- pre-trained mode never breaks a notebook: anything unusable falls back with one line ------------
+
+def _falls_back(checkpoints, digits, capsys, reason: str, **kwargs) -> None:
+    result = load_or_train("tiny", TINY, digits, progress=False, **kwargs)
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and reason in out and "Training live instead" in out, out
+    assert result.history["step"][-1] == kwargs.get("steps", TINY.steps)  # trained live
+
+
+def test_a_run_shorter_than_live_training_falls_back(checkpoints, digits, capsys):
+    _falls_back(checkpoints, digits, capsys, "it trained 5 rounds, fewer than the 8 trained live here", steps=8)
+
+
+def test_a_run_without_snapshots_falls_back(checkpoints, digits, capsys):
+    (checkpoints / "tiny" / "snapshots.pt").unlink()
+    _falls_back(checkpoints, digits, capsys, "snapshots.pt is missing")
+
+
+def test_snapshots_without_their_keys_fall_back(checkpoints, digits, capsys):
+    torch.save({"steps": torch.tensor([0, 2])}, checkpoints / "tiny" / "snapshots.pt")
+    _falls_back(checkpoints, digits, capsys, "expected tensors 'steps' and 'samples'")
+
+
+def test_a_generator_file_holding_a_list_falls_back(checkpoints, digits, capsys):
+    torch.save([1, 2, 3], checkpoints / "tiny" / "generator.pt")
+    _falls_back(checkpoints, digits, capsys, "expected a state dict of tensors, got list")
+
+
+def test_nan_weights_fall_back(checkpoints, digits, capsys):
+    state = torch.load(checkpoints / "tiny" / "discriminator.pt", weights_only=True)
+    state["net.0.bias"][:] = float("nan")
+    torch.save(state, checkpoints / "tiny" / "discriminator.pt")
+    _falls_back(checkpoints, digits, capsys, "NaN or infinite weights")
+
+
+def test_a_config_with_wrongly_typed_fields_falls_back(checkpoints, digits, capsys):
+    import json
+
+    path = checkpoints / "tiny" / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "batch_size": "16"}))
+    _falls_back(checkpoints, digits, capsys, "batch_size must be an integer")
+
+
+def test_a_history_missing_a_key_falls_back(checkpoints, digits, capsys):
+    import json
+
+    path = checkpoints / "tiny" / "history.json"
+    history = json.loads(path.read_text())
+    del history["d_fake"]
+    path.write_text(json.dumps(history))
+    _falls_back(checkpoints, digits, capsys, "history.json is corrupt")
+
+
+def test_the_announced_rounds_are_the_rounds_trained(checkpoints, digits, capsys):
+    load_or_train("tiny", TINY, digits, progress=False)
+    assert "(5 rounds)" in capsys.readouterr().out
+
+
+def test_notebook_03_with_a_short_pre_trained_run_trains_live(tmp_path, monkeypatch, digits, capsys):
+    from gan_course.saturation import CHECKPOINT_NAMES, compare_losses
+
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    for loss, name in CHECKPOINT_NAMES.items():
+        save_run(train(TINY.replace(loss=loss, log_every=1, steps=4), digits, seed=5, progress=False), tmp_path / name)
+    result = compare_losses(TINY, digits, seed=0, steps=12, window=(5, 10), pretrained=True)
+    assert capsys.readouterr().out.count("fewer than the 12 trained live here") == 2
     assert result.saturating.history["step"][-1] == 12

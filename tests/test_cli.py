@@ -75,9 +75,9 @@ def test_set_overrides_any_config_field(tmp_path):
     (["train", "vanilla", "--set", "batch_size=big", "--out", "X"], "batch_size=big: expected an integer"),
     (["train", "vanilla", "--set", "lr_d=0", "--out", "X"], "lr_d (learning rate) must be > 0"),
     (["train", "vanilla", "--set", "lr_g=-1", "--out", "X"], "lr_g (learning rate) must be > 0"),
-    (["train", "vanilla", "--set", "d_steps=0", "--out", "X"], "d_steps must be an integer >= 1"),
-    (["train", "vanilla", "--set", "g_steps=0", "--out", "X"], "g_steps must be an integer >= 1"),
-    (["train", "vanilla", "--steps", "0", "--out", "X"], "--steps must be >= 1"),
+    (["train", "vanilla", "--set", "d_steps=0", "--out", "X"], "d_steps must be an integer from 1 to 100"),
+    (["train", "vanilla", "--set", "g_steps=0", "--out", "X"], "g_steps must be an integer from 1 to 100"),
+    (["train", "vanilla", "--steps", "0", "--out", "X"], "--steps must be from 1 to 10**9, got 0"),
     (["sample", "/nonexistent/run", "--n", "3", "--out", "X.npz"], "does not exist"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_code_2(args, message, capsys, tmp_path):
@@ -120,3 +120,161 @@ def test_argument_errors_are_one_line_with_exit_code_2():
     result = run_cli("train", "vanilla")  # --out missing
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "--out" in result.stderr
+
+
+# --- runs are never lost or mixed ---------------------------------------------------------------
+
+def _no_training(monkeypatch):
+    import gan_course.__main__ as cli
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started although --out was unusable")
+
+    monkeypatch.setattr(cli, "train", refuse)
+
+
+def test_an_existing_run_is_refused_without_force(vanilla_run, monkeypatch, capsys):
+    _no_training(monkeypatch)
+    before = (vanilla_run / "generator.pt").read_bytes()
+    assert main(["train", "cgan", "--steps", "2", "--out", str(vanilla_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"--out {vanilla_run} already holds a run; pass --force to replace it")
+    assert (vanilla_run / "generator.pt").read_bytes() == before
+
+
+def test_force_replaces_a_run_as_a_whole(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "vanilla", "--steps", "2", *FAST, "--out", str(out)]) == 0
+    assert main(["train", "vanilla", "--steps", "3", *FAST, "--set", "g_hidden=16", "--force", "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["g_hidden"] == [16]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary or old copies left
+
+
+def test_an_out_under_a_file_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    _no_training(monkeypatch)
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "vanilla", "--out", str(tmp_path / "afile" / "run")]) == 2
+    assert f"{tmp_path / 'afile'} is a file, so the directory cannot be created" in capsys.readouterr().err
+
+
+def test_an_out_that_is_a_file_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    _no_training(monkeypatch)
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "vanilla", "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file, not a run directory" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_out_without_write_permission_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    _no_training(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert main(["train", "vanilla", "--out", str(locked / "run")]) == 2
+    assert "no permission to write" in capsys.readouterr().err
+
+
+def test_an_interrupted_save_leaves_the_old_run_whole(vanilla_run, tmp_path, monkeypatch):
+    import shutil
+
+    from gan_course import checkpoints
+    from gan_course.checkpoints import load_run, save_run
+    from gan_course.train import train
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(vanilla_run, run_dir)
+    old = load_run(run_dir).generator.state_dict()
+    new = train(load_run(run_dir).config, seed=9, steps=2, progress=False)
+    calls, real_save = [], torch.save
+
+    def interrupted_save(obj, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C after the new generator, before the discriminator
+        real_save(obj, path)
+
+    monkeypatch.setattr(checkpoints.torch, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_run(new, run_dir)
+    monkeypatch.undo()
+    again = load_run(run_dir).generator.state_dict()
+    assert all(torch.equal(again[k], v) for k, v in old.items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_config_json_records_the_rounds_actually_trained(tmp_path):
+    out = tmp_path / "short"
+    assert main(["train", "vanilla", "--steps", "4", *FAST, "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["steps"] == 4
+
+
+# --- one line for every bad input, never a traceback ----------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "vanilla", "--set", "batch_size=1000000000", "--out", "X"], "batch_size must be an integer from 1 to 10,000"),
+    (["train", "vanilla", "--set", "lr_g=1e39", "--out", "X"], "lr_g (learning rate) must be at most 10, got 1e+39"),
+    (["train", "dropout", "--set", "lr_g=1e6", "--set", "lr_d=1e6", "--out", "X"], "must be at most 10"),
+    (["train", "vanilla", "--seed", str(2**70), "--out", "X"], "--seed must be an integer from 0 to 2**63 - 1, got"),
+    (["train", "vanilla", "--seed", "-1", "--out", "X"], "--seed must be an integer from 0 to 2**63 - 1, got -1"),
+    (["seeds", "ring", "--seeds", "0-1000000000000"], "at most 1000 seeds"),
+    (["seeds", "ring", "--seeds", "-3"], "--seeds must look like 0-9 or 0,3,5"),
+])
+def test_hostile_input_gets_one_line_and_exit_code_2(args, message, capsys, tmp_path):
+    args = [a.replace("X", str(tmp_path / "x")) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_divergence_gets_one_line_not_a_traceback(tmp_path):
+    result = run_cli("train", "vanilla", "--steps", "200", "--set", "optimizer=sgd", "--set", "lr_d=10",
+                     "--set", "lr_g=10", "--quiet", "--out", str(tmp_path / "nan"))
+    assert result.returncode == 2
+    assert "training diverged" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "nan").exists()
+
+
+def test_sample_asks_for_a_sane_number_of_samples(vanilla_run, capsys, tmp_path):
+    assert main(["sample", str(vanilla_run), "--n", str(10**8), "--out", str(tmp_path / "s.npz")]) == 2
+    assert "--n must be from 1 to 100,000, got 100000000" in capsys.readouterr().err
+
+
+def test_sample_reports_the_file_it_wrote(vanilla_run, capsys, tmp_path):
+    assert main(["sample", str(vanilla_run), "--n", "2", "--out", str(tmp_path / "s_noext")]) == 0
+    assert f"to {tmp_path / 's_noext.npz'}" in capsys.readouterr().out
+    assert (tmp_path / "s_noext.npz").is_file() and not (tmp_path / "s_noext").exists()
+
+
+def test_sample_of_a_file_says_it_is_not_a_run_directory(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert main(["sample", str(tmp_path / "afile"), "--n", "2", "--out", str(tmp_path / "s.npz")]) == 2
+    assert "is a file, not a run directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: torch.save(torch.zeros(3), run / "generator.pt"), "expected a state dict of tensors, got Tensor"),
+    (lambda run: torch.save([1, 2], run / "generator.pt"), "expected a state dict of tensors, got list"),
+    (lambda run: _edit_config(run, latent_dim="abc"), "latent_dim must be an integer"),
+    (lambda run: _edit_config(run, conditional="yes"), "conditional must be true or false"),
+    (lambda run: _edit_config(run, g_hidden="wide"), "g_hidden must be layer sizes"),
+    (lambda run: _nan_weights(run), "NaN or infinite weights"),
+])
+def test_sample_names_each_damaged_file_in_one_line(vanilla_run, tmp_path, capsys, damage, message):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(vanilla_run, broken)
+    damage(broken)
+    assert main(["sample", str(broken), "--n", "3", "--out", str(tmp_path / "s.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def _edit_config(run, **changes):
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, **changes}))
+
+
+def _nan_weights(run):
+    state = torch.load(run / "generator.pt", weights_only=True)
+    state["net.0.weight"][0, 0] = float("nan")
+    torch.save(state, run / "generator.pt")

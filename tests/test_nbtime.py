@@ -5,7 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from gan_course.__main__ import main
-from gan_course.nbtime import notebook_paths, run_timing, time_notebook
+from gan_course.tools.nbtime import notebook_paths, run_timing, time_notebook
 
 
 def _write(path, *sources):

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from gan_course.data import Ring
+from gan_course.data import Ring, load_mnist
 from gan_course.experiments import get_preset
-from gan_course.ganlab import ring_metrics
-from gan_course.metrics import mode_coverage
-from gan_course.train import GANConfig, _schedulers, train
+from gan_course.config import GANConfig
+from gan_course.metrics import RING_METRIC_SEED, class_histogram, mode_coverage, ring_metrics
+from gan_course.seeding import fixed_noise
+from gan_course.train import lr_factor, train
 
 RING = Ring()
 SEEDS = range(10)
@@ -103,20 +104,23 @@ def test_ring_presets_differ_only_in_the_remedy():
 
 def test_cosine_lr_schedule_anneals_from_lr_to_zero_over_the_budget():
     # the ring presets rely on it: samples only get sharp (>= 90% within 3 sd) once the learning rates are small
-    opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
-    (schedule,) = _schedulers(GANConfig(dataset="ring", lr_schedule="cosine"), [opt], total=10)
-    lrs = []
-    for _ in range(12):
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        schedule.step()
-    assert lrs[0] == pytest.approx(1e-3) and lrs[5] == pytest.approx(5e-4)
-    assert lrs[10] == lrs[11] == pytest.approx(0.0, abs=1e-12)
-    assert _schedulers(GANConfig(dataset="ring"), [opt], total=10) == []  # "constant" is the default
+    cosine = GANConfig(dataset="ring", lr_schedule="cosine")
+    factors = [lr_factor(cosine, step, total=10) for step in range(12)]
+    assert factors[0] == 1.0 and factors[5] == pytest.approx(0.5)
+    assert factors[10] == factors[11] == pytest.approx(0.0, abs=1e-12)
+    assert lr_factor(GANConfig(dataset="ring"), 7, total=10) == 1.0  # "constant" is the default
+
+
+def test_train_follows_the_schedule_in_every_round():
+    config = GANConfig(dataset="ring", latent_dim=2, g_hidden=(8,), d_hidden=(8,), batch_size=8, lr_d=1e-3,
+                       lr_g=2e-3, lr_schedule="cosine")
+    run = train(config, RING, seed=0, steps=4, progress=False, device="cpu")
+    assert run.state.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * lr_factor(config, 3, 4))  # round 4 of 4
+    assert run.state.opt_g.param_groups[0]["lr"] == pytest.approx(2e-3 * lr_factor(config, 3, 4))
 
 
 def test_unknown_lr_schedule_is_named_in_the_error():
-    with pytest.raises(ValueError, match="lr_schedule must be 'constant' or 'cosine', got 'linear'"):
+    with pytest.raises(ValueError, match="lr_schedule must be one of .*'linear'"):
         GANConfig(lr_schedule="linear")
 
 
@@ -143,14 +147,10 @@ def test_pacgan_on_the_ring_covers_8_modes_with_90_percent_high_quality_in_9_of_
 @pytest.mark.parametrize("seed", range(5))
 def test_vanilla_mnist_over_represents_one_class_after_1000_steps(seed):
     """Notebook 04's MNIST claim: after 1,000 steps one class holds >= 15% of 500 digits (uniform: 10%)."""
-    from gan_course.data import load_mnist
-    from gan_course.ganlab import fixed_latent
-    from gan_course.metrics import class_histogram
-
     config = get_preset("vanilla").config
     run = train(config, load_mnist(verbose=False), seed=seed, steps=1000, progress=False)
     with torch.no_grad():
-        images = run.generator(fixed_latent(500, config.latent_dim)).view(-1, 1, 28, 28)
+        images = run.generator(fixed_noise(500, config.latent_dim, RING_METRIC_SEED)).view(-1, 1, 28, 28)
     hist = class_histogram(images)
     print(f"seed {seed}: largest class {hist.argmax()} at {hist.max():.1%}, smallest {hist.min():.1%}")
     assert hist.max() >= 0.15

@@ -5,21 +5,22 @@ import torch
 
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
-from gan_course.saturation import LossCurveWidget, compare_losses, early_values, loss_curves, strong_d_config
+from gan_course.losses import loss_curves
+from gan_course.saturation import LossCurveWidget, compare_losses, early_values, strong_d_config
 
 
 def test_gradients_on_the_logit_are_minus_d_and_minus_one_minus_d():
     p = torch.tensor([0.01, 0.3, 0.9], dtype=torch.float64)
     curves = loss_curves(p)
-    assert torch.allclose(curves["saturating  log(1 - D)"]["d_logit"], -p)
-    assert torch.allclose(curves["non-saturating  -log D"]["d_logit"], -(1 - p))
+    assert torch.allclose(curves["saturating"]["d_logit"], -p)
+    assert torch.allclose(curves["non_saturating"]["d_logit"], -(1 - p))
 
 
 def test_gradients_on_d_are_minus_one_over_one_minus_d_and_minus_one_over_d():
     p = torch.tensor([0.05, 0.5], dtype=torch.float64)
     curves = loss_curves(p)
-    assert torch.allclose(curves["saturating  log(1 - D)"]["d_p"], -1 / (1 - p))
-    assert torch.allclose(curves["non-saturating  -log D"]["d_p"], -1 / p)
+    assert torch.allclose(curves["saturating"]["d_p"], -1 / (1 - p))
+    assert torch.allclose(curves["non_saturating"]["d_p"], -1 / p)
 
 
 def test_loss_curves_reject_probabilities_outside_0_1():
@@ -30,7 +31,7 @@ def test_loss_curves_reject_probabilities_outside_0_1():
 def test_the_slider_shows_the_numbers_at_the_chosen_point():
     widget = LossCurveWidget(value=0.05)
     widget.slider.value = 0.8
-    numbers = widget.shown["saturating  log(1 - D)"]
+    numbers = widget.shown["saturating"]
     assert numbers["d_logit"] == pytest.approx(-0.8)
     assert "0.80" in widget.table.value
 

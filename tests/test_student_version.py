@@ -222,3 +222,33 @@ def test_the_checker_cells_of_the_student_notebook_07_say_not_implemented_yet(ex
 def test_the_student_notebook_07_skips_training_until_the_losses_are_implemented(executed07):
     (cell,) = [c for c in executed07.cells if c.cell_type == "code" and "train(" in c.source]
     assert "implement the losses above first" in printed(cell)
+
+
+def test_a_hard_link_to_the_instructor_notebook_is_refused_and_left_intact(tmp_path):
+    import os
+    import shutil
+
+    src = tmp_path / "instructor" / "07.ipynb"
+    src.parent.mkdir()
+    shutil.copy(NB07, src)
+    out = tmp_path / "student"
+    out.mkdir()
+    os.link(src, out / "07.ipynb")
+    before = src.read_bytes()
+    assert main([str(src), "--out", str(out)]) == 2
+    assert src.read_bytes() == before
+
+
+def test_an_existing_student_copy_is_replaced_not_written_through(tmp_path):
+    import os
+    import shutil
+
+    src = tmp_path / "07.ipynb"
+    shutil.copy(NB07, src)
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "07.ipynb").write_text("old")
+    keep = tmp_path / "kept.ipynb"
+    os.link(out / "07.ipynb", keep)  # another name for the old student copy
+    assert main([str(src), "--out", str(out)]) == 0
+    assert keep.read_text() == "old" and "raise NotImplementedError" in (out / "07.ipynb").read_text()

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from gan_course.data import load_mnist
-from gan_course.train import GANConfig, HISTORY_KEYS, TrainingDiverged, train
+from gan_course.config import GANConfig
+from gan_course.train import HISTORY_KEYS, TrainingDiverged, train
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, log_every=5, snapshot_every=10)
 
@@ -77,10 +78,10 @@ def test_d_is_unfrozen_after_training_so_it_can_be_trained_again(digits):
 @pytest.mark.parametrize("field, value, message", [
     ("lr_d", 0.0, "lr_d .* must be > 0, got 0.0"),
     ("lr_g", -1e-3, "lr_g .* must be > 0"),
-    ("d_steps", 0, "d_steps must be an integer >= 1 .*k.*got 0"),
-    ("g_steps", 0, "g_steps must be an integer >= 1 .*l.*got 0"),
+    ("d_steps", 0, "d_steps must be an integer from 1 to 100 .*k.*got 0"),
+    ("g_steps", 0, "g_steps must be an integer from 1 to 100 .*l.*got 0"),
     ("loss", "minimax", "loss must be one of"),
-    ("input_dropout", 1.0, "input_dropout must be in"),
+    ("input_dropout", 1.0, "input_dropout must be a number in"),
     ("pack", 3, "multiple of pack"),
 ])
 def test_bad_config_values_are_named(field, value, message):

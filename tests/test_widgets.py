@@ -5,7 +5,8 @@ import torch
 
 from gan_course.data import load_mnist
 from gan_course.gradflow import GradientFlowWidget, gradient_flow
-from gan_course.train import GANConfig, train
+from gan_course.config import GANConfig
+from gan_course.train import train
 from gan_course.widgets import PROBE, LatentInterpolation, RetrainWidget, SnapshotScrubber, interpolate
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, snapshot_every=5, n_snapshot=8)

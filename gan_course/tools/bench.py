@@ -13,8 +13,11 @@ import torch
 from torch import nn
 
 from gan_course.data import load_mnist
-from gan_course.device import cpu_threads, get_device, seed_everything
+from gan_course.device import cpu_threads, get_device
+from gan_course.seeding import seed_everything
+from gan_course.experiments import get_preset
 from gan_course.metrics import digit_quality, generated_digits
+from gan_course.train import train
 
 N_EVAL = 2000
 
@@ -86,9 +89,6 @@ def _report(name: str, seconds: float, steps: int, quality: dict) -> None:
 
 def run_bench(seconds: float = 60.0, baseline_seconds: float | None = None, seed: int = 0) -> int:
     """Train both recipes and print one line each: FD (lower is better) and the class histogram."""
-    from gan_course.experiments import get_preset
-    from gan_course.train import train
-
     baseline_seconds = seconds if baseline_seconds is None else baseline_seconds
     if not seconds > 0 or not baseline_seconds > 0:
         raise ValueError(f"--seconds must be > 0, got {seconds} and {baseline_seconds}")

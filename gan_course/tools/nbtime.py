@@ -15,7 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
@@ -38,7 +42,7 @@ def time_notebook(path: Path, timeout: float = 300) -> dict:
     Returns its total and slowest-cell seconds and any error. One process per notebook: a second
     kernel client in the same process sometimes waited forever for a message from an idle kernel.
     """
-    proc = subprocess.run([sys.executable, "-m", "gan_course.nbtime", str(path), str(timeout)],
+    proc = subprocess.run([sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)],
                           capture_output=True, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -50,10 +54,6 @@ def time_notebook(path: Path, timeout: float = 300) -> dict:
 
 def _time_notebook_here(path: Path, timeout: float) -> dict:
     """The measurement itself, in this process (see :func:`time_notebook`)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -95,5 +95,5 @@ def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
     return 1 if failed else 0
 
 
-if __name__ == "__main__":  # python -m gan_course.nbtime NOTEBOOK TIMEOUT: one measurement, as one JSON line
+if __name__ == "__main__":  # python -m gan_course.tools.nbtime NOTEBOOK TIMEOUT: one measurement, as one JSON line
     print(json.dumps(_time_notebook_here(Path(sys.argv[1]), float(sys.argv[2]))))

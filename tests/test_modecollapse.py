@@ -11,11 +11,13 @@ import pytest
 import torch
 
 from gan_course.data import Ring
-from gan_course.ganlab import (LIM, Playground, SnapshotViewer, decision_map, figure_pixels, generator_push,
-                               ganlab_callback, plot_ganlab, real_points)
+from gan_course.config import GANConfig
 from gan_course.losses import generator_loss
-from gan_course.train import GANConfig, build_models, train
+from gan_course.modecollapse import (LIM, Playground, SnapshotViewer, decision_map, frame_recorder, generator_push,
+                                     plot_frame, real_points)
+from gan_course.train import build_models, train
 from gan_course.widgets import PROBE
+from helpers import figure_pixels
 
 TINY = GANConfig(dataset="ring", latent_dim=2, g_hidden=(16, 16), d_hidden=(16, 16), batch_size=32, steps=20,
                  snapshot_every=10, lr_d=1e-3, lr_g=1e-3)
@@ -23,7 +25,7 @@ TINY = GANConfig(dataset="ring", latent_dim=2, g_hidden=(16, 16), d_hidden=(16, 
 
 @pytest.fixture(scope="module")
 def run():
-    return train(TINY, Ring(), seed=0, device="cpu", progress=False, callback=ganlab_callback(n_fake=64, grid_size=20))
+    return train(TINY, Ring(), seed=0, device="cpu", progress=False, callback=frame_recorder(n_fake=64, grid_size=20))
 
 
 def test_callback_records_heatmap_fakes_push_and_metrics_at_every_snapshot(run):
@@ -63,7 +65,7 @@ def test_packed_discriminator_gets_a_heatmap_and_a_push():
 
 
 def test_plot_draws_one_frame(run):
-    ax, _ = plot_ganlab(run.snapshots[-1], real_points())
+    ax, _ = plot_frame(run.snapshots[-1], real_points())
     assert "step 20" in ax.get_title()
 
 
@@ -79,7 +81,7 @@ def test_slider_redraws_a_different_picture_for_a_different_snapshot(run):
 
 
 def test_viewer_without_frames_says_how_to_record_them():
-    with pytest.raises(ValueError, match="ganlab_callback"):
+    with pytest.raises(ValueError, match="frame_recorder"):
         SnapshotViewer([{"step": 0, "samples": torch.zeros(2, 2)}], real_points())
 
 
@@ -100,7 +102,7 @@ def test_train_button_advances_steps_and_updates_the_readout(playground):
 def test_changing_k_and_learning_rates_applies_to_the_next_steps(playground):
     playground.k.value, playground.lr_d.value, playground.lr_g.value = 3, 5e-4, 2e-4
     playground.train_clicked()
-    assert playground.state.config.d_steps == 3
+    assert playground.config.d_steps == 3
     assert playground.state.opt_d.param_groups[0]["lr"] == 5e-4
     assert playground.state.opt_g.param_groups[0]["lr"] == 2e-4
     assert "k = 3" in playground.readout.value
@@ -122,14 +124,17 @@ def test_same_seed_and_controls_give_the_same_readout():
 
 
 @pytest.mark.parametrize("control, value, message", [
-    ("k", 0, "k (D-steps per round) must be a whole number >= 1, got 0"),
-    ("lr_d", 0.0, "lr D (learning rate) must be a number > 0"),
-    ("lr_g", -1e-3, "lr G (learning rate) must be a number > 0"),
-    ("n_steps", 0, "N steps must be a whole number >= 1, got 0"),
+    ("k", 0, "k (D-steps per round) must be a whole number from 1 to 20, got 0"),
+    ("k", 10**9, "k (D-steps per round) must be a whole number from 1 to 20, got 1000000000"),
+    ("lr_d", 0.0, "lr D (learning rate) must be a number > 0 and at most 1"),
+    ("lr_g", -1e-3, "lr G (learning rate) must be a number > 0 and at most 1"),
+    ("lr_g", 1e300, "lr G (learning rate) must be a number > 0 and at most 1, e.g. 1e-3; got 1e+300"),
+    ("n_steps", 0, "N steps must be a whole number from 1 to 5,000"),
+    ("n_steps", 10**9, "N steps must be a whole number from 1 to 5,000 (about 2 s a thousand), got 1000000000"),
 ])
 def test_bad_input_shows_a_clear_message_instead_of_a_traceback(playground, control, value, message):
     getattr(playground, control).value = value
-    playground.train_clicked()  # must not raise
+    playground.train_clicked()  # must not raise, and must not start a long run
     assert message in playground.readout.value
     assert playground.state.step == 0
 
@@ -142,9 +147,26 @@ def test_bad_input_then_fixed_input_trains_again(playground):
     assert playground.state.step == 5 and "modes covered" in playground.readout.value
 
 
-def test_divergence_is_reported_not_raised(playground):
-    playground.lr_d.value = playground.lr_g.value = 1e30
-    playground.n_steps.value = 20
+def test_divergence_is_reported_not_raised():
+    playground = Playground(TINY.replace(optimizer="sgd"), steps_per_click=200)
+    playground.lr_d.value = playground.lr_g.value = 1.0
     playground.train_clicked()
     assert "training diverged" in playground.readout.value
-    assert "try smaller learning rates" in playground.readout.value
+    assert "Try a smaller learning rate" in playground.readout.value and "press reset" in playground.readout.value
+
+
+def test_playground_follows_the_configs_optimizer_and_l():
+    playground = Playground(TINY.replace(optimizer="sgd", momentum=0.5, g_steps=2), steps_per_click=3)
+    playground.train_clicked()
+    assert isinstance(playground.state.opt_g, torch.optim.SGD)
+    assert playground.state.opt_g.param_groups[0]["momentum"] == 0.5
+
+
+def test_playground_rounds_are_the_training_loops_rounds():
+    """Clicking N steps continues the same run that train() would make in one go."""
+    playground = Playground(TINY, steps_per_click=6, seed=4)
+    playground.train_clicked()
+    playground.train_clicked()
+    direct = train(TINY, Ring(), seed=4, steps=12, progress=False, device="cpu")
+    for a, b in zip(playground.state.generator.parameters(), direct.generator.parameters()):
+        assert torch.equal(a, b)

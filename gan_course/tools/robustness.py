@@ -1,0 +1,181 @@
+"""``python -m gan_course seeds NAME ... --seeds 0-9 [--save]``: does a claim hold on every seed?
+
+A *study* trains once per seed and returns the figures a notebook asserts. Every preset is a study
+(modes covered and high-quality % on the ring, label accuracy and Frechet distance for the c-GAN, the
+Frechet distance and the largest class for the other MNIST presets); experiments that are not one preset
+register their own in :data:`STUDIES`. ``seeds`` prints one line per (study, seed); with ``--save`` it also
+writes ``notebooks/results/NAME.json``, which a notebook's instructor section reads with
+:func:`load_results` and renders, so that no number in a notebook's prose is typed by hand. The file
+records what the figures depend on (the study's *fingerprint*, e.g. the preset's config); when that
+changes, :func:`load_results` says the file is stale and gives the command that remakes it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from gan_course.conditional import generate, label_accuracy
+from gan_course.data import N_CLASSES, load_dataset
+from gan_course.experiments import PRESETS, get_preset
+from gan_course.metrics import digit_fd, digit_quality, generated_digits, ring_metrics
+from gan_course.train import train
+
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
+MAX_SEEDS = 1000  # one training each: more would run for days
+
+
+@dataclass(frozen=True)
+class Study:
+    """A measurement repeated over seeds: ``measure(seed, steps)`` returns a dict of numbers."""
+
+    name: str
+    notebook: str
+    description: str
+    measure: Callable[[int, int | None], dict[str, Any]]
+    fingerprint: Callable[[], dict[str, Any]]  # what the figures depend on; JSON-serialisable
+    line: Callable[[dict[str, Any]], str]  # the figures of one seed, as the table prints them
+
+
+def _measure_preset(name: str, seed: int, steps: int | None = None) -> dict:
+    """Train preset ``name`` with ``seed``; the figures its notebook asserts, and the training seconds."""
+    config = get_preset(name).config
+    data = load_dataset(config.dataset, verbose=False)
+    run = train(config, data, seed=seed, steps=steps, progress=False)
+    figures: dict = {"seconds": run.seconds, "steps": int(run.history["step"][-1])}
+    if config.dataset == "ring":
+        m = ring_metrics(run.generator, data)
+        figures.update(modes=m["modes_covered"], high_quality=m["high_quality"])
+    elif config.conditional:
+        labels = torch.arange(100 * N_CLASSES) % N_CLASSES  # 100 of each class
+        images = generate(run.generator, labels, seed=1000 + seed)
+        figures.update(label_accuracy=label_accuracy(images, labels)["overall"], fd=digit_fd(images))
+    else:
+        q = digit_quality(generated_digits(run.generator, 2000, config.latent_dim, seed=0))
+        figures.update(fd=q["fd"], largest_class=int(np.argmax(q["class_hist"])), largest_share=q["max_class_share"])
+    return figures
+
+
+def _preset_line(f: dict) -> str:
+    head = f"{f['steps']:5d} steps {f['seconds']:6.1f} s  "
+    if "modes" in f:
+        return head + f"modes {f['modes']}/8  high-quality {f['high_quality']:5.1f}%"
+    if "label_accuracy" in f:
+        return head + f"label accuracy {f['label_accuracy']:6.1%}  FD {f['fd']:6.1f}"
+    return head + f"FD {f['fd']:6.1f}  largest class {f['largest_class']} at {f['largest_share']:5.1%}"
+
+
+def preset_study(name: str) -> Study:
+    """The study of one preset: train it, measure what its notebook asserts."""
+    preset = get_preset(name)
+    return Study(name, preset.notebook, preset.description,
+                 lambda seed, steps: _measure_preset(name, seed, steps),
+                 lambda: {"config": get_preset(name).config.to_dict()}, _preset_line)
+
+
+STUDIES: dict[str, Study] = {name: preset_study(name) for name in PRESETS}
+
+
+def get_study(name: str) -> Study:
+    """The study called ``name``; a ValueError lists the known names otherwise."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown preset or study {name!r}; known: {', '.join(STUDIES)}")
+    return STUDIES[name]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-9' or '0,3,5' or '4' -> a list of seeds (each from 0 to 2**63 - 1, at most 1,000 of them)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo_text, dash, hi_text = part.strip().partition("-")
+        try:
+            lo, hi = int(lo_text), int(hi_text) if dash else int(lo_text)
+        except ValueError:
+            raise ValueError(f"--seeds must look like 0-9 or 0,3,5 (seeds are integers >= 0), got {text!r}") from None
+        if hi < lo:
+            raise ValueError(f"--seeds {part.strip()}: the range runs backwards; write {hi}-{lo}")
+        if hi >= 2**63:
+            raise ValueError(f"--seeds {part.strip()}: a seed must be at most 2**63 - 1")
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+            raise ValueError(f"--seeds {text}: at most {MAX_SEEDS} seeds (one training each), got more")
+        seeds += range(lo, hi + 1)
+    return seeds
+
+
+def _plain(value: Any) -> Any:
+    """Numbers as JSON numbers: NumPy and torch scalars and arrays become floats, ints and lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return _plain(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, directory: Path = RESULTS_DIR) -> Path:
+    """Write the figures of every seed, the study's fingerprint and the command that remakes them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(per_seed)
+    command = f"python -m gan_course seeds {study.name} --seeds {','.join(map(str, seeds))}" + \
+        (f" --steps {steps}" if steps else "") + " --save"
+    record = {"study": study.name, "notebook": study.notebook, "command": command,
+              "fingerprint": _plain(study.fingerprint()), "steps": steps,
+              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+              "torch": torch.__version__, "date": datetime.date.today().isoformat(),
+              "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
+    path = directory / f"{study.name}.json"
+    tmp = path.with_suffix(".json.partial")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    tmp.replace(path)
+    return path
+
+
+class StaleResults(ValueError):
+    """A results file no longer matches the code that would make it."""
+
+
+def load_results(name: str, directory: Path = RESULTS_DIR) -> dict[str, Any]:
+    """The saved figures of study ``name``: ``{"seeds": {seed: figures}, "command": ..., ...}``, checked fresh.
+
+    Raises FileNotFoundError or :class:`StaleResults` with the command that (re)makes the file.
+    """
+    study = get_study(name)
+    path = directory / f"{name}.json"
+    remake = f"python -m gan_course seeds {name} --seeds 0-9 --save"
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved results for {name!r} at {path}; make them with `{remake}`")
+    record = json.loads(path.read_text())
+    if record.get("fingerprint") != _plain(study.fingerprint()) or record.get("steps") is not None:
+        raise StaleResults(f"{path} was made with other settings than the code now has; remake it with "
+                           f"`{record.get('command', remake)}`")
+    record["seeds"] = {int(s): figures for s, figures in record["seeds"].items()}
+    return record
+
+
+def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save: bool = False,
+              directory: Path = RESULTS_DIR) -> int:
+    """Print one line per (study, seed); with ``save``, write each study's results file."""
+    studies = [get_study(name) for name in names]  # an unknown name fails before any training
+    start = time.perf_counter()
+    for study in studies:
+        per_seed = {}
+        for seed in seeds:
+            per_seed[seed] = study.measure(seed, steps)
+            print(f"{study.name:<20s} seed {seed:2d}  {study.line(per_seed[seed])}", flush=True)
+        if save:
+            print(f"saved {save_results(study, per_seed, steps, directory)}")
+    print(f"{len(names) * len(seeds)} runs in {time.perf_counter() - start:.0f} s")
+    return 0

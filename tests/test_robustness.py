@@ -1,0 +1,91 @@
+"""``python -m gan_course seeds``: one line per preset and seed, with the figure the notebook asserts."""
+
+import numpy as np
+import pytest
+
+from gan_course.__main__ import main
+from gan_course.tools.robustness import parse_seeds
+
+
+@pytest.mark.parametrize("text, seeds", [("0-4", [0, 1, 2, 3, 4]), ("3", [3]), ("0,3,5", [0, 3, 5]),
+                                         ("1-2,7", [1, 2, 7])])
+def test_seed_ranges_and_lists(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["a", "0-b", "", "1,,2"])
+def test_a_bad_seed_list_is_named(text):
+    with pytest.raises(ValueError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_ring_line_reports_modes_and_high_quality(capsys):
+    assert main(["seeds", "ring", "--seeds", "0,1", "--steps", "20"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ring")]
+    assert len(lines) == 2 and all("modes" in line and "/8" in line and "high-quality" in line for line in lines)
+    assert "seed  0" in lines[0] and "seed  1" in lines[1] and "20 steps" in lines[0]
+
+
+def test_cgan_line_reports_label_accuracy_and_fd(capsys):
+    assert main(["seeds", "cgan", "--seeds", "0", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "label accuracy" in out and "FD" in out
+
+
+def test_mnist_line_reports_fd_and_the_largest_class(capsys):
+    assert main(["seeds", "vanilla", "--seeds", "2", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "FD" in out and "largest class" in out
+
+
+def test_an_unknown_preset_fails_before_training(capsys):
+    assert main(["seeds", "ring", "nope", "--steps", "5"]) == 2
+    captured = capsys.readouterr()
+    assert "nope" in captured.err and "ring " not in captured.out
+
+
+def _fake_study(monkeypatch, knob: dict):
+    from gan_course.tools import robustness
+
+    study = robustness.Study("fake", "00", "a study that trains nothing",
+                             lambda seed, steps: {"value": seed * 2, "array": np.arange(2)},
+                             lambda: dict(knob), lambda f: f"value {f['value']}")
+    monkeypatch.setitem(robustness.STUDIES, "fake", study)
+    return study
+
+
+def test_saved_results_load_back_per_seed_with_the_command_that_made_them(monkeypatch, tmp_path, capsys):
+    from gan_course.tools.robustness import load_results, run_seeds
+
+    _fake_study(monkeypatch, {"lr": 1e-3})
+    assert run_seeds(["fake"], [0, 3], save=True, directory=tmp_path) == 0
+    assert "fake                 seed  3  value 6" in capsys.readouterr().out
+    record = load_results("fake", tmp_path)
+    assert record["seeds"] == {0: {"value": 0, "array": [0, 1]}, 3: {"value": 6, "array": [0, 1]}}
+    assert record["command"] == "python -m gan_course seeds fake --seeds 0,3 --save"
+
+
+def test_results_made_with_other_settings_are_stale(monkeypatch, tmp_path):
+    from gan_course.tools.robustness import StaleResults, load_results, run_seeds
+
+    knob = {"lr": 1e-3}
+    _fake_study(monkeypatch, knob)
+    run_seeds(["fake"], [0], save=True, directory=tmp_path)
+    _fake_study(monkeypatch, {"lr": 2e-3})  # a TA changed the setting
+    with pytest.raises(StaleResults, match="remake it with `python -m gan_course seeds fake --seeds 0 --save`"):
+        load_results("fake", tmp_path)
+
+
+def test_missing_results_say_how_to_make_them(tmp_path):
+    from gan_course.tools.robustness import load_results
+
+    with pytest.raises(FileNotFoundError, match="python -m gan_course seeds ring --seeds 0-9 --save"):
+        load_results("ring", tmp_path)
+
+
+def test_every_saved_results_file_matches_the_code():
+    """A TA who changes a preset learns here which results files to remake."""
+    from gan_course.tools.robustness import RESULTS_DIR, load_results
+
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        load_results(path.stem)  # raises StaleResults with the command
