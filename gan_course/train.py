@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -24,7 +25,10 @@ from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import Discriminator, Generator
 from gan_course.seeding import seed_everything
 
-HISTORY_KEYS = ("step", "d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "time")
+# Logged every `log_every` rounds, from the last D-step of the round: its losses, G's gradient norm, D's mean
+# output and accuracy on real and fake, and f_acc's two terms, E[log D(x)] and E[log(1 - D(G(z)))].
+HISTORY_KEYS = ("step", "d_loss", "g_loss", "g_grad_norm", "d_real", "d_fake", "d_acc_real", "d_acc_fake",
+                "log_d_real", "log_1m_d_fake", "time")
 SMALL_MODEL = 100_000  # parameters; nets this small train faster on one thread (the ring's: 20 s on 1, 24 s on 2)
 
 DLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -229,9 +233,11 @@ def train(
     def log(step: int, played: Round, elapsed: float) -> None:
         with torch.no_grad():
             p_real, p_fake = torch.sigmoid(played.real_logits), torch.sigmoid(played.fake_logits)
+            log_d_real = float(F.logsigmoid(played.real_logits).mean())  # log D = log sigmoid(l)
+            log_1m_d_fake = float(F.logsigmoid(-played.fake_logits).mean())  # log(1 - D) = log sigmoid(-l)
         values = (step, played.d_loss.item(), played.g_loss.item(), grad_norm(generator), float(p_real.mean()),
                   float(p_fake.mean()), float((p_real > 0.5).float().mean()), float((p_fake < 0.5).float().mean()),
-                  elapsed)
+                  log_d_real, log_1m_d_fake, elapsed)
         for key, value in zip(HISTORY_KEYS, values):
             history[key].append(value)
 

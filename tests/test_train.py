@@ -92,3 +92,27 @@ def test_bad_config_values_are_named(field, value, message):
 def test_unknown_config_field_is_named():
     with pytest.raises(ValueError, match="unknown config field.*'lr'"):
         TINY.replace(lr=1e-3)
+
+
+def test_history_logs_the_two_terms_of_f_acc(digits):
+    """E[log D(x)] + E[log(1 - D(G(z)))] = f_acc = -(D's loss) in the last D-step of a round."""
+    result = train(TINY, digits, steps=5, progress=False)
+    h = result.history
+    for real_term, fake_term, d_loss in zip(h["log_d_real"], h["log_1m_d_fake"], h["d_loss"]):
+        assert real_term <= 0 and fake_term <= 0
+        assert real_term + fake_term == pytest.approx(-d_loss, rel=1e-5)
+
+
+def test_train_round_is_the_round_train_plays(digits):
+    """Playing train_round by hand from a run's state continues it exactly as train() does."""
+    from gan_course.train import new_state, train_round
+
+    state = new_state(TINY, 784, seed=3)
+    by_train = train(TINY, digits, seed=3, steps=2, progress=False, device="cpu")
+    rng, config = state.rng, TINY
+    real_batch = lambda: (digits.sample(config.batch_size, rng)[0], None)  # noqa: E731
+    noise = lambda n: (torch.randn(n, config.latent_dim, generator=rng), None)  # noqa: E731
+    for _ in range(2):
+        train_round(state.generator, state.discriminator, state.opt_g, state.opt_d, real_batch, noise, config)
+    for a, b in zip(state.generator.parameters(), by_train.generator.parameters()):
+        assert torch.equal(a, b)

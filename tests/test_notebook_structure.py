@@ -1,0 +1,73 @@
+"""How every notebook teaches (the course's conventions), checked cell by cell.
+
+- The opening code cell is the same everywhere: imports, ``SEED``, ``seed_everything(SEED)``, ``device``.
+- At least two ``predict`` cells ask the student to commit to an outcome before an experiment.
+- Answers sit in ``answer`` cells, inside ``<details>``; nothing else hides an answer.
+- Maintainer material (seed tables, pre-training, thread settings, test files) sits in ``instructor`` cells,
+  which close the notebook: from the first one on, every cell is one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+OPENING_LINE = re.compile(r"^(%matplotlib inline|import \S+( as \S+)?|from \S+ import .+|\)|\s+.+,?|SEED = \d+|"
+                          r"seed_everything\(SEED\);?|device = get_device\(\))$")
+MAINTAINER_WORDS = ("tests/", "pytest", "GAN_COURSE_THREADS", "threads", "python -m gan_course train",
+                    "checkpoints/")
+
+
+def tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem[:2])
+def nb(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_the_opening_cell_holds_imports_seed_and_device_and_nothing_else(nb):
+    opening = next(c for c in nb.cells if c.cell_type == "code")
+    lines = [line for line in opening.source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert [line for line in lines if not OPENING_LINE.match(line)] == []
+    for needed in ("SEED = ", "seed_everything(SEED)", "device = get_device()"):
+        assert needed in opening.source
+    assert "hide-input" in tags(opening)
+
+
+def test_at_least_two_predict_prompts_before_experiments(nb):
+    prompts = [c for c in nb.cells if "predict" in tags(c)]
+    assert len(prompts) >= 2
+    assert all(c.cell_type == "markdown" for c in prompts)
+
+
+def test_answers_are_in_answer_cells_inside_details(nb):
+    for cell in nb.cells:
+        if "answer" in tags(cell):
+            assert cell.cell_type == "markdown" and "<details>" in cell.source
+        elif "instructor" not in tags(cell):
+            assert "<details>" not in cell.source, cell.source[:200]
+    assert any("answer" in tags(c) for c in nb.cells)
+
+
+def test_instructor_cells_close_the_notebook(nb):
+    marked = [i for i, c in enumerate(nb.cells) if "instructor" in tags(c)]
+    assert marked, "a closing section tagged 'instructor' (robustness and pre-training)"
+    assert marked == list(range(marked[0], len(nb.cells)))
+    assert nb.cells[marked[0]].source.startswith("## For the instructor")
+
+
+def test_the_lecture_flow_holds_no_maintainer_material(nb):
+    for cell in nb.cells:
+        if "instructor" in tags(cell):
+            continue
+        text = cell.source if cell.cell_type == "markdown" else "\n".join(
+            line.split("#")[0] for line in cell.source.splitlines())  # code, without comments
+        found = [w for w in MAINTAINER_WORDS if w in text and (cell.cell_type == "markdown" or w != "threads")]
+        assert not found, f"{found} in: {cell.source[:200]}"
+        assert "set_num_threads" not in cell.source and "cpu_threads" not in cell.source
