@@ -56,13 +56,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 LAB_SETTINGS = {
     # Render every cell: no virtualised/windowed notebook.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    # No news / update checks (network) and no toast asking about them.
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-    # The extension manager would query PyPI.
-    "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
+    # No news or update checks: the course's own settings (.jupyter/, as the README's command uses them)
+    # must keep the "get notified about Jupyter news?" toast away; the test checks that they do.
     # Nothing should write the (temp) notebooks behind our back.
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
@@ -220,6 +215,7 @@ def jupyter_lab(browser_prerequisites, tmp_path_factory):
             [str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
         ),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        JUPYTER_CONFIG_PATH=str(REPO_ROOT / ".jupyter"),  # as the README's command: the course's lab settings
     )
     port = _free_port()
     token = secrets.token_hex(24)
@@ -232,8 +228,6 @@ def jupyter_lab(browser_prerequisites, tmp_path_factory):
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         "--ServerApp.allow_root=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
         # Lets the test read kernel state / cell models via window.jupyterapp.
         "--LabApp.expose_app_in_browser=True",

@@ -379,6 +379,11 @@ def test_notebook_runs_and_widgets_respond(
             phase = "interacting with a widget"
             _interact(page, state, fail)
 
+        phase = "looking for pop-ups"
+        toasts = page.locator(".Toastify__toast, .jp-toast-container, .jp-Notification-Toast").all_inner_texts()
+        if any("news" in t.lower() or "update" in t.lower() for t in toasts):
+            fail(f"a notification pops up in front of the class: {toasts}")
+
         blocked = getattr(page, "gan_course_blocked_requests", [])
         if blocked:
             print(f"{notebook_name}: blocked non-local requests: {blocked[:10]}")
