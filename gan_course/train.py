@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -173,6 +174,76 @@ def _check_budget(steps: int | None, seconds: float | None) -> None:
         raise ValueError(f"seconds must be > 0 (and at most 10**7), got {seconds!r}")
 
 
+def _streams(config: GANConfig, data, rng: torch.Generator, device: torch.device) -> tuple[Callable, Callable]:
+    """``real_batch()`` and ``noise(n)`` for :func:`train_round`, both drawn from the run's one seeded stream."""
+    data_on_device = data.to(device)
+
+    def real_batch() -> tuple:
+        real, labels = data_on_device.sample(config.batch_size, rng)
+        return real.to(device), (labels if config.conditional else None)
+
+    def noise(n: int) -> tuple:
+        z = torch.randn(n, config.latent_dim, generator=rng).to(device)
+        labels = torch.randint(N_CLASSES, (n,), generator=rng).to(device) if config.conditional else None
+        return z, labels
+
+    return real_batch, noise
+
+
+@dataclass
+class _Record:
+    """The history and the snapshots that one call of :func:`train` leaves."""
+
+    state: TrainState
+    image_shape: tuple[int, ...] | None  # (1, 28, 28) for digits; None for points
+    callback: Callable[[int, Generator, Discriminator], dict | None] | None
+    history: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+
+    def snapshot(self) -> None:
+        """G's samples from the fixed z (and what the callback returns), at the current round."""
+        s = self.state
+        device = _device(s.generator)
+        with torch.no_grad():
+            labels = s.fixed_labels.to(device) if s.fixed_labels is not None else None
+            samples = s.generator(s.fixed_z.to(device), labels).cpu()
+        if self.image_shape is not None:
+            samples = samples.view(-1, *self.image_shape)
+        snap: dict[str, Any] = {"step": s.step, "samples": samples}
+        if self.callback is not None:
+            snap.update(self.callback(s.step, s.generator, s.discriminator) or {})
+        self.snapshots.append(snap)
+
+    def log(self, played: Round, elapsed: float) -> None:
+        """One row of the history from the round just played."""
+        with torch.no_grad():
+            p_real, p_fake = torch.sigmoid(played.real_logits), torch.sigmoid(played.fake_logits)
+            log_d_real = float(F.logsigmoid(played.real_logits).mean())  # log D = log sigmoid(l)
+            log_1m_d_fake = float(F.logsigmoid(-played.fake_logits).mean())  # log(1 - D) = log sigmoid(-l)
+        values = (self.state.step, played.d_loss.item(), played.g_loss.item(), grad_norm(self.state.generator),
+                  float(p_real.mean()), float(p_fake.mean()), float((p_real > 0.5).float().mean()),
+                  float((p_fake < 0.5).float().mean()), log_d_real, log_1m_d_fake, elapsed)
+        for key, value in zip(HISTORY_KEYS, values):
+            self.history[key].append(value)
+
+
+def _device(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
+
+
+@contextmanager
+def _threads(state: TrainState):
+    """CPU threads for this run (one for nets too small to gain from more), restored afterwards."""
+    before = torch.get_num_threads()
+    if _device(state.generator).type == "cpu":
+        n_params = sum(p.numel() for net in (state.generator, state.discriminator) for p in net.parameters())
+        torch.set_num_threads(1 if n_params < SMALL_MODEL else cpu_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(
     config: GANConfig,
     data=None,
@@ -203,81 +274,41 @@ def train(
         state = new_state(config, data.dim, data.n_classes or N_CLASSES, seed, device)
         state.horizon = budget or config.steps
     state.horizon = state.horizon or config.steps
-    device = next(state.generator.parameters()).device
-    generator, discriminator, rng = state.generator, state.discriminator, state.rng
-    data_on_device = data.to(device)
-
-    def real_batch() -> tuple:
-        real, labels = data_on_device.sample(config.batch_size, rng)
-        return real.to(device), (labels if config.conditional else None)
-
-    def noise(n: int) -> tuple:
-        z = torch.randn(n, config.latent_dim, generator=rng).to(device)
-        labels = torch.randint(N_CLASSES, (n,), generator=rng).to(device) if config.conditional else None
-        return z, labels
-
-    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-    snapshots: list[dict[str, Any]] = []
-
-    def snapshot(step: int) -> None:
-        with torch.no_grad():
-            labels = state.fixed_labels.to(device) if state.fixed_labels is not None else None
-            samples = generator(state.fixed_z.to(device), labels).cpu()
-        if data.dim == 784:
-            samples = samples.view(-1, 1, 28, 28)
-        snap: dict[str, Any] = {"step": step, "samples": samples}
-        if callback is not None:
-            snap.update(callback(step, generator, discriminator) or {})
-        snapshots.append(snap)
-
-    def log(step: int, played: Round, elapsed: float) -> None:
-        with torch.no_grad():
-            p_real, p_fake = torch.sigmoid(played.real_logits), torch.sigmoid(played.fake_logits)
-            log_d_real = float(F.logsigmoid(played.real_logits).mean())  # log D = log sigmoid(l)
-            log_1m_d_fake = float(F.logsigmoid(-played.fake_logits).mean())  # log(1 - D) = log sigmoid(-l)
-        values = (step, played.d_loss.item(), played.g_loss.item(), grad_norm(generator), float(p_real.mean()),
-                  float(p_fake.mean()), float((p_real > 0.5).float().mean()), float((p_fake < 0.5).float().mean()),
-                  log_d_real, log_1m_d_fake, elapsed)
-        for key, value in zip(HISTORY_KEYS, values):
-            history[key].append(value)
-
+    generator, discriminator = state.generator, state.discriminator
+    real_batch, noise = _streams(config, data, state.rng, _device(generator))
+    record = _Record(state, (1, 28, 28) if data.dim == 784 else None, callback)
+    bar = tqdm(total=budget, disable=not progress, desc=f"training ({config.loss})", unit="step", leave=False)
     generator.train()
     discriminator.train()
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        n_params = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
-        torch.set_num_threads(1 if n_params < SMALL_MODEL else cpu_threads())
-    bar = tqdm(total=budget, disable=not progress, desc=f"training ({config.loss})", unit="step", leave=False)
     if state.step == 0:
-        snapshot(0)
+        record.snapshot()
     start, first = time.perf_counter(), state.step + 1
-    try:
-        while True:
-            for opt, lr in ((state.opt_d, config.lr_d), (state.opt_g, config.lr_g)):
-                for group in opt.param_groups:
-                    group["lr"] = lr * lr_factor(config, state.step, state.horizon)
-            played = train_round(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
-                                 d_loss_fn or discriminator_loss, g_loss_fn)
-            state.step += 1
-            step = state.step
-            _check_finite(played.d_loss.item(), "the discriminator loss", step)
-            _check_finite(played.g_loss.item(), "the generator loss", step)
-            elapsed = time.perf_counter() - start
-            done = step - first + 1 >= budget if budget is not None else elapsed >= seconds
-            if step == first or step % config.log_every == 0 or done:
-                log(step, played, elapsed)
-                bar.set_postfix(d_loss=f"{history['d_loss'][-1]:.3f}", g_loss=f"{history['g_loss'][-1]:.3f}",
-                                refresh=False)
-            if step % config.snapshot_every == 0 or done:
-                snapshot(step)
-            bar.update(1)
-            if done:
-                break
-    finally:
-        torch.set_num_threads(threads)
-        bar.close()
-        discriminator.requires_grad_(True)
+    with _threads(state):
+        try:
+            while True:
+                for opt, lr in ((state.opt_d, config.lr_d), (state.opt_g, config.lr_g)):
+                    for group in opt.param_groups:
+                        group["lr"] = lr * lr_factor(config, state.step, state.horizon)
+                played = train_round(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
+                                     d_loss_fn or discriminator_loss, g_loss_fn)
+                state.step += 1
+                _check_finite(played.d_loss.item(), "the discriminator loss", state.step)
+                _check_finite(played.g_loss.item(), "the generator loss", state.step)
+                elapsed = time.perf_counter() - start
+                done = state.step - first + 1 >= budget if budget is not None else elapsed >= seconds
+                if state.step == first or state.step % config.log_every == 0 or done:
+                    record.log(played, elapsed)
+                    bar.set_postfix(d_loss=f"{played.d_loss.item():.3f}", g_loss=f"{played.g_loss.item():.3f}",
+                                    refresh=False)
+                if state.step % config.snapshot_every == 0 or done:
+                    record.snapshot()
+                bar.update(1)
+                if done:
+                    break
+        finally:
+            bar.close()
+            discriminator.requires_grad_(True)
     generator.eval()
     discriminator.eval()
-    return TrainResult(config, generator, discriminator, history, snapshots, state.fixed_z, state.fixed_labels,
-                       time.perf_counter() - start, getattr(data, "source", ""), state)
+    return TrainResult(config, generator, discriminator, record.history, record.snapshots, state.fixed_z,
+                       state.fixed_labels, time.perf_counter() - start, getattr(data, "source", ""), state)
