@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_course {list,train,sample,bench,seeds,time-notebooks,student}``.
+"""Command line: ``python -m gan_course {list,train,sample,bench,seeds,time-notebooks,site,student}``.
 
 Bad input gets one clear line on stderr and exit code 2; nothing is trained before the input is checked,
 and nothing already saved is lost.
@@ -22,6 +22,7 @@ from gan_course.student import main as student_main
 from gan_course.tools.bench import run_bench
 from gan_course.tools.nbtime import run_timing
 from gan_course.tools.robustness import parse_seeds, run_seeds
+from gan_course.tools.site import CACHE_DIR, SiteError, build_site
 from gan_course.train import TrainingDiverged, train
 
 MAX_SEED = 2**63 - 1
@@ -70,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     timing = sub.add_parser("time-notebooks", help="Restart & Run All each notebook in turn; print its seconds")
     timing.add_argument("notebooks", nargs="*", help="notebook paths (default: all of the course's notebooks)")
     timing.add_argument("--timeout", type=float, default=300, help="seconds allowed per cell")
+
+    site = sub.add_parser("site", help="build the course's website (executed notebooks) with Jupyter Book")
+    site.add_argument("--out", required=True, type=Path, help="folder for the HTML (replaced)")
+    site.add_argument("--no-cache", action="store_true", help="execute every notebook again")
 
     student = sub.add_parser("student", help="write student versions of notebooks (solutions removed)")
     student.add_argument("notebooks", nargs="+")
@@ -175,6 +180,11 @@ def _run(args) -> int:
         return run_seeds(args.names, parse_seeds(args.seeds), args.steps, args.save)
     if args.command == "time-notebooks":
         return run_timing(args.notebooks, args.timeout)
+    if args.command == "site":
+        with tempfile.TemporaryDirectory() as fresh:
+            out = build_site(args.out, cache_dir=Path(fresh) if args.no_cache else CACHE_DIR)
+        print(f"built the site in {out}: open {out / 'index.html'}")
+        return 0
     return student_main([*args.notebooks, "--out", args.out])
 
 
@@ -184,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"python -m gan_course {args.command}: error:"
     try:
         return _run(args)
-    except (ValueError, CheckpointError, FileNotFoundError, TrainingDiverged) as err:
+    except (ValueError, CheckpointError, FileNotFoundError, TrainingDiverged, SiteError) as err:
         print(f"{prefix} {err}", file=sys.stderr)
     except (MemoryError, torch.OutOfMemoryError):
         print(f"{prefix} out of memory: choose a smaller batch_size, network or --n", file=sys.stderr)

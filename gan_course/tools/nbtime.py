@@ -36,14 +36,15 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     return paths
 
 
-def time_notebook(path: Path, timeout: float = 300) -> dict:
+def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None) -> dict:
     """Run one notebook top to bottom in a fresh kernel, from a fresh Python process.
 
-    Returns its total and slowest-cell seconds and any error. One process per notebook: a second
-    kernel client in the same process sometimes waited forever for a message from an idle kernel.
+    Returns its total and slowest-cell seconds and any error ("cell N: Error: message"). ``keep`` names a
+    file for the executed notebook, with its outputs and its widgets' state. One process per notebook: a
+    second kernel client in the same process sometimes waited forever for a message from an idle kernel.
     """
-    proc = subprocess.run([sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)],
-                          capture_output=True, text=True)
+    command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
+    proc = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -52,10 +53,10 @@ def time_notebook(path: Path, timeout: float = 300) -> dict:
     return json.loads(lines[-1])
 
 
-def _time_notebook_here(path: Path, timeout: float) -> dict:
+def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) -> dict:
     """The measurement itself, in this process (see :func:`time_notebook`)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=keep is not None,
                             resources={"metadata": {"path": str(path.parent)}})
     cells: list[tuple[float, int]] = []
     error = None
@@ -74,7 +75,11 @@ def _time_notebook_here(path: Path, timeout: float) -> dict:
                 error = f"cell {index}: {type(err).__name__}: {str(err).strip()[:200]}"
                 break
             cells.append((time.perf_counter() - t, index))
+        if keep is not None and error is None:
+            client.set_widgets_metadata()  # ipywidgets' saved state: the widgets as they were
     total = time.perf_counter() - start
+    if keep is not None and error is None:
+        nbformat.write(nb, keep)
     slowest = max(cells, default=(0.0, -1))
     return {"notebook": path.stem, "seconds": total, "slowest_cell": slowest[1], "slowest_seconds": slowest[0],
             "error": error}
@@ -95,5 +100,6 @@ def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
     return 1 if failed else 0
 
 
-if __name__ == "__main__":  # python -m gan_course.tools.nbtime NOTEBOOK TIMEOUT: one measurement, as one JSON line
-    print(json.dumps(_time_notebook_here(Path(sys.argv[1]), float(sys.argv[2]))))
+if __name__ == "__main__":  # python -m gan_course.tools.nbtime NOTEBOOK TIMEOUT [KEEP]: one run, one JSON line
+    print(json.dumps(_time_notebook_here(Path(sys.argv[1]), float(sys.argv[2]),
+                                         Path(sys.argv[3]) if len(sys.argv) > 3 else None)))

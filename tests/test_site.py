@@ -1,0 +1,84 @@
+"""The site's preparation of executed notebooks: static widgets, folded instructor cells, a cache key."""
+
+import base64
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from gan_course.tools import site
+from gan_course.tools.widget_html import NOTE, STATE, VIEW, model_html, static_widget_outputs
+
+PNG = base64.b64encode(b"\x89PNG fake").decode()
+
+
+def _model(name: str, **state) -> dict:
+    return {"model_name": name, "model_module": "@jupyter-widgets/controls", "model_module_version": "2.0.0",
+            "state": state}
+
+
+MODELS = {
+    "box": _model("VBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_out"]),
+    "slider": _model("IntSliderModel", description="step", value=3, min=0, max=9, step=1),
+    "out": _model("OutputModel", outputs=[{"output_type": "display_data", "metadata": {},
+                                           "data": {"image/png": PNG, "text/plain": "<Figure>"}}]),
+    "choice": _model("ToggleButtonsModel", description="detach", _options_labels=["none", "f"], index=1),
+}
+
+
+def _notebook_with_widget() -> nbformat.NotebookNode:
+    view = new_output("display_data", data={VIEW: {"model_id": "box", "version_major": 2, "version_minor": 0},
+                                            "text/plain": "VBox()"})
+    nb = new_notebook(cells=[new_code_cell("w", outputs=[view])])
+    nb.metadata.widgets = {STATE: {"state": MODELS, "version_major": 2, "version_minor": 0}}
+    return nb
+
+
+def test_a_slider_is_drawn_disabled_at_its_value():
+    drawn = model_html("slider", MODELS)
+    assert 'type="range" disabled' in drawn and 'value="3"' in drawn and "step" in drawn
+
+
+def test_an_output_widget_shows_its_figure_as_an_image():
+    assert f'src="data:image/png;base64,{PNG}"' in model_html("out", MODELS)
+
+
+def test_the_chosen_option_is_marked():
+    assert '<span class="gc-option gc-chosen">f</span>' in model_html("choice", MODELS)
+
+
+def test_widget_views_become_static_html_with_a_note_and_the_state_is_dropped():
+    nb, count = static_widget_outputs(_notebook_with_widget())
+    data = nb.cells[0].outputs[0]["data"]
+    assert count == 1 and set(data) == {"text/html"}
+    assert 'type="range"' in data["text/html"] and "<img" in data["text/html"] and NOTE in data["text/html"]
+    assert "widgets" not in nb.metadata
+
+
+def test_the_instructor_section_keeps_its_heading_and_folds_the_rest():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 0 · Title"),
+        new_markdown_cell("## For the instructor: robustness\n\nSeeds 0-9.", metadata={"tags": ["instructor"]}),
+        new_code_cell("table()", metadata={"tags": ["instructor"]}),
+        new_markdown_cell("### Pre-training\n\nrun this", metadata={"tags": ["instructor"]}),
+    ])
+    prepared = site.prepare(nb)
+    heading = prepared.cells[1].source
+    assert heading.startswith("## For the instructor: robustness\n") and "```{toggle}\nSeeds 0-9." in heading
+    assert "hide-cell" in prepared.cells[2].metadata["tags"]
+    assert prepared.cells[3].source.startswith("```{toggle}\n**Pre-training**")
+
+
+def test_a_changed_notebook_gets_a_new_cache_key(tmp_path):
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), path)
+    before = site._fingerprint(path)
+    nbformat.write(new_notebook(cells=[new_code_cell("1 + 2")]), path)
+    assert site._fingerprint(path) != before
+
+
+def test_out_inside_the_notebooks_folder_is_refused(tmp_path):
+    pytest.importorskip("jupyter_book")
+    (tmp_path / "01_a.ipynb").write_text(nbformat.writes(new_notebook()))
+    with pytest.raises(site.SiteError, match="inside the notebooks folder"):
+        site.build_site(tmp_path / "site", notebooks_dir=tmp_path)
