@@ -57,9 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--label", type=int, help="digit class 0-9, for a conditional run")
     sample.add_argument("--out", required=True, type=Path, help="FILE.npz (.npz is added when missing)")
 
-    bench = sub.add_parser("bench", help="vanilla vs a baseline recipe on the same time budget")
-    bench.add_argument("--seconds", type=float, default=60.0, help="training seconds for each recipe")
-    bench.add_argument("--baseline-seconds", type=float, help="seconds for the baseline (default: --seconds)")
+    bench = sub.add_parser("bench", help="real digits, vanilla, gan.py at equal and 5x time, and cgan, side by side")
+    bench.add_argument("--seconds", type=float,
+                       help="train vanilla for this many seconds (default: its preset's steps, as notebook 02 does)")
+    bench.add_argument("--cgan-seconds", type=float,
+                       help="train cgan for this many seconds (default: its preset's steps, as notebook 06 does)")
+    bench.add_argument("--baseline-factor", type=float, default=5.0,
+                       help="the second gan.py row trains this many times as long as vanilla (default 5)")
     bench.add_argument("--seed", type=int, default=0)
 
     seeds = sub.add_parser("seeds", help="train presets or studies on several seeds; print the figures each notebook asserts")
@@ -174,7 +178,8 @@ def _run(args) -> int:
         return _cmd_sample(args)
     if args.command == "bench":
         _check_seed("--seed", args.seed)
-        return run_bench(args.seconds, args.baseline_seconds, args.seed)
+        run_bench(args.seconds, args.cgan_seconds, args.seed, args.baseline_factor)
+        return 0
     if args.command == "seeds":
         _check_steps(args.steps)
         return run_seeds(args.names, parse_seeds(args.seeds), args.steps, args.save)

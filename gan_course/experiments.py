@@ -28,7 +28,10 @@ _VANILLA = GANConfig(
     d_dropout=0.3,
     loss="non_saturating",
     lr_d=5e-4,
-    lr_g=5e-4,
+    # Separate learning rates for D and G, as in the two time-scale update rule (TTUR, Heusel et al., NeurIPS
+    # 2017), but with G the faster player: at this budget G is still far from done. 2x D's rate: FD 82-99 on
+    # seeds 0-4 (seed 0: 92, where equal rates 5e-4 gave 104); 4x (2e-3) collapsed to 8 classes.
+    lr_g=1e-3,
     steps=6000,
 )
 
@@ -42,9 +45,10 @@ _RING = GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(12
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
-        Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss (notebook 02)", _VANILLA, "02"),
-        Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z)))",
-               _VANILLA.replace(loss="saturating"), "03"),
+        Preset("vanilla", "MLP G and D on MNIST, non-saturating G loss, G's lr twice D's (notebook 02)", _VANILLA,
+               "02"),
+        Preset("saturating", "vanilla with the original, saturating G loss log(1 - D(G(z))), equal lrs 5e-4",
+               _VANILLA.replace(loss="saturating", lr_g=5e-4), "03"),
         Preset("strong-d", "vanilla with a fairly good D (k=2, no dropout in D, lr 2e-4), 1,000 rounds, G's gradient "
                "norm logged every round (notebook 03)", _STRONG_D, "03"),
         Preset("strong-d-saturating", "strong-d with the saturating G loss (notebook 03)",
@@ -53,10 +57,12 @@ PRESETS: dict[str, Preset] = {
                _RING, "04"),
         Preset("ring-fixed", "ring with PacGAN packing (pack=2): all 8 modes, >= 90% high-quality (notebook 04)",
                _RING.replace(pack=2), "04"),
-        Preset("cgan", "conditional GAN: one-hot label concatenated to z for G and to x for D, k=3 D-steps "
-               "(notebook 06)",
+        Preset("cgan", "conditional GAN: one-hot label concatenated to z for G and to x for D, k=3 D-steps, "
+               "G's lr twice D's (notebook 06)",
+               # lr_g 2e-3 (was 1e-3) learns the labels sooner: on seed 0, 97.2% of requested digits and FD 27.5
+               # after 3,000 rounds, where lr_g 1e-3 had 95.6% and FD 36.1 (96.5%, 34.4 after 3,500).
                _VANILLA.replace(conditional=True, latent_dim=16, d_hidden=(256, 128), d_dropout=0.0, d_steps=3,
-                                lr_d=1e-3, lr_g=1e-3, batch_size=128, steps=3500), "06"),
+                                lr_d=1e-3, lr_g=2e-3, batch_size=128, steps=3000), "06"),
         Preset("dropout", "original-GAN-style SGD + momentum, D with 20% input dropout; control: "
                "--set input_dropout=0 (notebook 05)",
                GANConfig(dataset="mnist", latent_dim=100, g_hidden=(128, 256), d_hidden=(256, 128), input_dropout=0.2,

@@ -86,6 +86,48 @@ def digit_quality(images: torch.Tensor) -> dict:
             "classes_present": int((hist >= 0.02).sum())}
 
 
+@torch.no_grad()
+def nearest_distances(images: torch.Tensor, reference: torch.Tensor, exclude: torch.Tensor | None = None,
+                      batch_size: int = 256) -> torch.Tensor:
+    r"""Euclidean pixel distance from each image (N, 784) to its nearest reference image (M, 784), shape (N,).
+
+    $d(x) = \min_j \|x - r_j\|_2$ on pixels in [-1, 1]. ``exclude`` (N,) gives, per image, the index of one
+    reference image to skip (the image itself, for leave-one-out); -1 skips nothing.
+    """
+    x, ref = _check_images(images).flatten(1), _check_images(reference).flatten(1)
+    out = []
+    for i in range(0, len(x), batch_size):
+        dist = torch.cdist(x[i:i + batch_size].double(), ref.double())  # (b, M)
+        if exclude is not None:
+            rows = torch.arange(len(dist))
+            skip = exclude[i:i + batch_size].long()
+            keep = skip >= 0
+            dist[rows[keep], skip[keep]] = float("inf")
+        out.append(dist.min(1).values.float())
+    return torch.cat(out)
+
+
+def nearest_neighbour_ratio(images: torch.Tensor, train_images: torch.Tensor, n_real: int = 2000,
+                            seed: int = 0) -> dict:
+    r"""Memorisation check: how close generated digits lie to the training set, relative to real digits.
+
+    $\text{ratio} = \operatorname{median}_{x \sim G}\, d(x, T) \,/\, \operatorname{median}_{x \in H}\, d(x, T \setminus \{x\})$,
+    with $d$ the pixel distance to the nearest training digit (:func:`nearest_distances`), $T$ the training
+    digits and $H$ ``n_real`` of them, each held out from $T$ when its own distance is measured (leave-one-out:
+    a real digit that G never saw). Near 1: as far from the training set as a fresh real digit; well below 1:
+    copies of training digits (the training set itself scores 0). Returns ``ratio``, both medians and
+    ``generated`` (N,) distances.
+    """
+    train_images = _check_images(train_images)
+    g = torch.Generator().manual_seed(seed)
+    held_out = torch.randperm(len(train_images), generator=g)[:n_real]
+    real = nearest_distances(train_images[held_out], train_images, exclude=held_out)
+    generated = nearest_distances(images, train_images)
+    real_median, generated_median = float(real.median()), float(generated.median())
+    return {"ratio": generated_median / real_median, "generated_median": generated_median,
+            "real_median": real_median, "generated": generated}
+
+
 def mode_coverage(points: torch.Tensor, modes: torch.Tensor, sd: float, n_sd: float = 3.0) -> dict:
     """Modes covered and high-quality % of 2-D samples (N, 2) around ``modes`` (M, 2).
 

@@ -1,25 +1,34 @@
-"""``python -m gan_course bench``: the ``vanilla`` preset against PyTorch-GAN's gan.py recipe.
+"""``python -m gan_course bench``: the course's presets against PyTorch-GAN's gan.py recipe, side by side.
 
-Both train for a time budget on the same data; each is scored by the Frechet distance in
-the shipped classifier's features and by the class histogram of 2,000 generated digits.
+One run trains, on the same data and thread count, and scores on the same number of samples:
+real digits (the training set itself: the floor of the measures), ``vanilla``, gan.py for as long
+as ``vanilla`` took and for 5x that, and ``cgan``. Each row gives steps per second, the Frechet
+distance (FD) in the shipped classifier's features and its ratio to gan.py's at equal time, the
+classes present and the smallest and largest class shares, and the nearest-neighbour ratio
+(:func:`gan_course.metrics.nearest_neighbour_ratio`, below 1 means closer to the training digits than
+a fresh real digit is). Self-contained: it needs the train loop, the presets and the metrics only.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import time
+from typing import Callable
 
-import numpy as np
 import torch
 from torch import nn
 
-from gan_course.data import load_mnist
+from gan_course.conditional import generate, label_accuracy
+from gan_course.data import Digits, load_mnist
 from gan_course.device import cpu_threads, get_device
-from gan_course.seeding import seed_everything
 from gan_course.experiments import get_preset
-from gan_course.metrics import digit_quality, generated_digits
+from gan_course.metrics import class_histogram, digit_fd, nearest_neighbour_ratio
+from gan_course.seeding import fixed_noise, seed_everything
 from gan_course.train import train
 
-N_EVAL = 2000
+N_EVAL = 2000  # digits scored per row
+EVAL_SEED = 12345  # the noise they are drawn from, the same for every row
 
 
 class BaselineGenerator(nn.Module):
@@ -31,6 +40,7 @@ class BaselineGenerator(nn.Module):
         def block(a: int, b: int, norm: bool = True) -> list[nn.Module]:
             return [nn.Linear(a, b), *([nn.BatchNorm1d(b, 0.8)] if norm else []), nn.LeakyReLU(0.2)]
 
+        self.latent_dim = latent_dim
         self.net = nn.Sequential(*block(latent_dim, 128, norm=False), *block(128, 256), *block(256, 512),
                                  *block(512, 1024), nn.Linear(1024, 784), nn.Tanh())
 
@@ -47,11 +57,14 @@ class BaselineDiscriminator(nn.Module):
                                  nn.Linear(256, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        return self.net(x.flatten(1)).squeeze(1)  # (B,)
 
 
-def train_baseline(seconds: float, seed: int = 0, data=None, device=None) -> tuple[nn.Module, int]:
-    """gan.py's loop (Adam 2e-4, betas (0.5, 0.999), batch 64, BCE, non-saturating G) for ``seconds``."""
+def train_baseline(seconds: float, seed: int = 0, data: Digits | None = None, device=None) -> tuple[nn.Module, int]:
+    """gan.py's loop (Adam 2e-4, betas (0.5, 0.999), batch 64, BCE, non-saturating G) for ``seconds``.
+
+    Returns G in eval mode and the number of steps taken.
+    """
     device = device or get_device()
     data = (data or load_mnist(verbose=False)).to(device)
     rng = seed_everything(seed)
@@ -60,51 +73,131 @@ def train_baseline(seconds: float, seed: int = 0, data=None, device=None) -> tup
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
     ones, zeros = torch.ones(64, device=device), torch.zeros(64, device=device)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cpu_threads())  # the same threads as train() uses
     start, steps = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        real, _ = data.sample(64, rng)
-        z = torch.randn(64, 100, generator=rng).to(device)
-        fake = generator(z)
-        g_loss = bce(discriminator(fake), ones)  # gan.py updates G first
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        d_loss = (bce(discriminator(real.to(device)), ones) + bce(discriminator(fake.detach()), zeros)) / 2
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        steps += 1
+    try:
+        while time.perf_counter() - start < seconds:
+            real, _ = data.sample(64, rng)
+            z = torch.randn(64, 100, generator=rng).to(device)
+            fake = generator(z)
+            g_loss = bce(discriminator(fake), ones)  # gan.py updates G first
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+            d_loss = (bce(discriminator(real.to(device)), ones) + bce(discriminator(fake.detach()), zeros)) / 2
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+            steps += 1
+    finally:
+        torch.set_num_threads(threads)
     return generator.eval(), steps
 
 
-def _samples(generator: nn.Module, latent_dim: int = 100) -> torch.Tensor:
-    return generated_digits(generator, N_EVAL, latent_dim, seed=12345)
+@torch.no_grad()
+def _unconditional_samples(generator: nn.Module, n: int) -> torch.Tensor:
+    """n digits (n, 1, 28, 28) from noise seeded EVAL_SEED."""
+    device = next(generator.parameters()).device
+    return generator(fixed_noise(n, generator.latent_dim, EVAL_SEED).to(device)).view(-1, 1, 28, 28).cpu()
 
 
-def _report(name: str, seconds: float, steps: int, quality: dict) -> None:
-    hist = " ".join(f"{p * 100:4.1f}" for p in quality["class_hist"])
-    print(f"{name:<10} {seconds:6.1f} s {steps:7d} steps   FD {quality['fd']:7.1f}   "
-          f"max class {quality['max_class_share'] * 100:4.1f}%   classes 0-9 (%): {hist}")
+def score(images: torch.Tensor, train_images: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
+    """FD, class shares, nearest-neighbour ratio (and label accuracy when ``labels`` (N,) were requested)."""
+    hist = class_histogram(images)
+    row = {"fd": digit_fd(images), "classes": int((hist >= 0.02).sum()), "min_share": float(hist.min()),
+           "max_share": float(hist.max()), "nn_ratio": nearest_neighbour_ratio(images, train_images)["ratio"],
+           "label_accuracy": None}
+    if labels is not None:
+
+        row["label_accuracy"] = label_accuracy(images, labels)["overall"]
+    return row
 
 
-def run_bench(seconds: float = 60.0, baseline_seconds: float | None = None, seed: int = 0) -> int:
-    """Train both recipes and print one line each: FD (lower is better) and the class histogram."""
-    baseline_seconds = seconds if baseline_seconds is None else baseline_seconds
-    if not seconds > 0 or not baseline_seconds > 0:
-        raise ValueError(f"--seconds must be > 0, got {seconds} and {baseline_seconds}")
-    data = load_mnist()
-    print(f"device {get_device()}, {cpu_threads()} training threads, seed {seed}; FD on {N_EVAL} samples, "
-          "in the shipped classifier's features (lower is better)")
-    real = digit_quality(data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:N_EVAL]])
-    _report("real data", 0.0, 0, real)
-    result = train(get_preset("vanilla").config, data, seed=seed, seconds=seconds, progress=False)
-    _report("vanilla", result.seconds, int(result.history["step"][-1]), digit_quality(_samples(result.generator)))
-    start = time.perf_counter()
-    torch.set_num_threads(cpu_threads())  # the same threads as train() uses
-    generator, steps = train_baseline(baseline_seconds, seed, data)
-    _report("baseline", time.perf_counter() - start, steps, digit_quality(_samples(generator)))
-    return 0
+def machine() -> str:
+    """One line naming the CPU (or GPU), the core count, and torch's version."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    device = get_device()
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    return f"{name}, {os.cpu_count()} cores, torch {torch.__version__}, device {device}, {cpu_threads()} threads"
+
+
+def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, seed: int = 0,
+              baseline_factor: float = 5.0, vanilla_steps: int | None = None, cgan_steps: int | None = None,
+              n_eval: int = N_EVAL, echo: Callable[[str], None] = print) -> list[dict]:
+    """Train and score every row; print the table; return the rows as dicts.
+
+    ``vanilla`` and ``cgan`` train on their presets' step budgets (as their notebooks do) unless
+    ``seconds`` / ``cgan_seconds`` or ``vanilla_steps`` / ``cgan_steps`` say otherwise; gan.py trains
+    for ``vanilla``'s measured seconds and for ``baseline_factor`` times that.
+    """
+    for name, value in (("seconds", seconds), ("cgan_seconds", cgan_seconds), ("baseline_factor", baseline_factor)):
+        if value is not None and not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+    for name, value, least in (("vanilla_steps", vanilla_steps, 1), ("cgan_steps", cgan_steps, 1), ("n_eval", n_eval, 10)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    data = load_mnist(verbose=False)
+    echo(f"machine: {machine()}")
+    echo(f"data: {data.source}; seed {seed}; {n_eval:,} digits scored per row")
+    rows: list[dict] = []
+
+    def add(name: str, steps: int | None, secs: float | None, quality: dict) -> None:
+        rows.append({"name": name, "steps": steps, "seconds": secs,
+                     "steps_per_s": steps / secs if steps and secs else None, **quality})
+
+    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n_eval]
+    add("real digits (training set)", None, None, score(data.images[pick], data.images))
+
+    config = get_preset("vanilla").config
+    run = train(config, data, seed=seed, steps=vanilla_steps if seconds is None else None, seconds=seconds,
+                progress=False)
+    add("vanilla", int(run.history["step"][-1]), run.seconds,
+        score(_unconditional_samples(run.generator, n_eval), data.images))
+
+    for label, factor in (("gan.py, equal time", 1.0), (f"gan.py, {baseline_factor:g}x time", baseline_factor)):
+        start = time.perf_counter()
+        generator, steps = train_baseline(run.seconds * factor, seed, data)
+        add(label, steps, time.perf_counter() - start, score(_unconditional_samples(generator, n_eval), data.images))
+
+    config = get_preset("cgan").config
+    run = train(config, data, seed=seed, steps=cgan_steps if cgan_seconds is None else None, seconds=cgan_seconds,
+                progress=False)
+
+    labels = torch.arange(n_eval) % 10  # the same number of each class
+    add("cgan", int(run.history["step"][-1]), run.seconds,
+        score(generate(run.generator, labels, seed=EVAL_SEED), data.images, labels))
+
+    base_fd = rows[2]["fd"]
+    for row in rows:
+        row["fd_ratio"] = row["fd"] / base_fd
+    for line in format_table(rows):
+        echo(line)
+    return rows
+
+
+def format_table(rows: list[dict]) -> list[str]:
+    """The bench table as lines of text, one per row, under a header."""
+    head = (f"{'':26s} {'steps':>6s} {'s':>6s} {'steps/s':>8s} {'FD':>7s} {'FD/gan.py':>9s} {'classes':>7s} "
+            f"{'min-max class %':>15s} {'NN ratio':>8s} {'label acc':>9s}")
+    lines = [head]
+    for r in rows:
+        dash = lambda v, fmt: format(v, fmt) if v is not None else "-"  # noqa: E731
+        shares = f"{r['min_share'] * 100:.1f}-{r['max_share'] * 100:.1f}"
+        lines.append(f"{r['name']:26s} {dash(r['steps'], '6d'):>6s} {dash(r['seconds'], '6.1f'):>6s} "
+                     f"{dash(r['steps_per_s'], '8.1f'):>8s} {r['fd']:7.1f} {r['fd_ratio']:9.2f} {r['classes']:7d} "
+                     f"{shares:>15s} {r['nn_ratio']:8.2f} {dash(r['label_accuracy'], '9.1%'):>9s}")
+    lines.append("FD: Frechet distance in the shipped classifier's features (lower is better); FD/gan.py: "
+                 "ratio to gan.py at equal time; classes: with >= 2% of the digits; NN ratio: median pixel "
+                 "distance to the nearest training digit, generated / held-out real (< 1: copies)")
+    return lines
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_bench(*(float(a) for a in __import__("sys").argv[1:3])))
+    run_bench()
