@@ -54,7 +54,7 @@ def test_the_reference_solution_gets_full_marks_and_exit_0(tmp_path, capsys):
     out = tmp_path / "grade.json"
     assert run_grade(submission(tmp_path / "07.ipynb"), out) == 0
     printed = capsys.readouterr().out
-    assert f"total   {sum(t.points for t in TASKS)}/{sum(t.points for t in TASKS)}" in printed.replace(" " * 30, "")
+    assert any(line.startswith("total") and line.split()[1] == "10/10" for line in printed.splitlines()), printed
     record = json.loads(out.read_text())
     assert record["score"] == record["max_score"] == 10 and all(t["passed"] for t in record["tasks"])
     assert record["notebook_problem"] is None
