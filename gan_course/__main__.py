@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_course {list,train,sample,bench,seeds,time-notebooks,site,student}``.
+"""Command line: ``python -m gan_course {list,train,sample,bench,seeds,time-notebooks,site,student,grade}``.
 
 Bad input gets one clear line on stderr and exit code 2; nothing is trained before the input is checked,
 and nothing already saved is lost.
@@ -18,6 +18,7 @@ import torch
 from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, save_run
 from gan_course.data import N_CLASSES
 from gan_course.experiments import PRESETS, apply_overrides, get_preset
+from gan_course.grading import run_grade
 from gan_course.student import main as student_main
 from gan_course.tools.bench import run_bench
 from gan_course.tools.nbtime import run_timing
@@ -80,9 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     site.add_argument("--out", required=True, type=Path, help="folder for the HTML (replaced)")
     site.add_argument("--no-cache", action="store_true", help="execute every notebook again")
 
-    student = sub.add_parser("student", help="write student versions of notebooks (solutions removed)")
-    student.add_argument("notebooks", nargs="+")
-    student.add_argument("--out", required=True)
+    student = sub.add_parser("student", help="write the student edition: solutions, answers and instructor cells out")
+    student.add_argument("notebooks", nargs="+", help="notebooks, or folders of notebooks (e.g. notebooks/)")
+    student.add_argument("--out", required=True, help="the folder for the student copies (not the instructor's)")
+
+    grade = sub.add_parser("grade", help="run a completed exercise notebook and grade every task")
+    grade.add_argument("notebook", type=Path)
+    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the table as JSON")
+    grade.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole notebook (default 600)")
     return parser
 
 
@@ -190,6 +196,8 @@ def _run(args) -> int:
             out = build_site(args.out, cache_dir=Path(fresh) if args.no_cache else CACHE_DIR)
         print(f"built the site in {out}: open {out / 'index.html'}")
         return 0
+    if args.command == "grade":
+        return run_grade(args.notebook, args.json, args.timeout)
     return student_main([*args.notebooks, "--out", args.out])
 
 

@@ -1,4 +1,4 @@
-r"""Checkers for notebook 07: students write D's objective and both generator losses.
+r"""The exercises of notebook 07 on D's objective and G's two losses, each with its catalogue of known mistakes.
 
 The student writes each function twice:
 
@@ -15,32 +15,24 @@ The student writes each function twice:
 | ``g_loss_saturating(fake)`` | $\mathbb{E}[\log(1 - D(G(z)))]$ (the original loss) | G minimises |
 | ``g_loss_non_saturating(fake)`` | $-\mathbb{E}[\log D(G(z))]$ (Goodfellow's modified loss) | G minimises |
 
-Each result is a scalar tensor (shape ()), the mean over the batch.
-
-**Checkers never raise for a student's mistake.** ``check_d_objective(fn)``,
-``check_g_loss_saturating(fn)`` and ``check_g_loss_non_saturating(fn)`` print one line and
-return ``True`` (correct) or ``False`` (not implemented yet, raised, wrong type or shape, or
-wrong values, with the mistake named and expected vs got numbers), so a student's notebook
-always runs to the end. The instructor notebook asserts ``check_...(fn) is True``.
-A wrong result is compared with a catalogue of known mistakes (wrong sign, sum instead of
-mean, missing log, swapped labels, logits taken for probabilities, ...); the first one it
-matches names the message. Only misuse of a checker itself (an unknown ``inputs``) raises.
+Each result is a scalar tensor (shape ()), the mean over the batch. A wrong result is compared with a
+catalogue of known mistakes (wrong sign, sum instead of mean, missing log, swapped labels, logits taken
+for probabilities, ...) by :func:`gan_course.diagnosis.diagnose`; the first one it matches names the message.
+``check_d_objective(fn)`` and its two siblings print that one line and return True or False (never raise
+for a student's mistake); ``verdict(name, fn)`` returns (passed, line) for the grader. Only misuse of a
+checker itself (an unknown ``inputs``) raises.
 """
 
 from __future__ import annotations
 
-import html
-import inspect
-import linecache
 import math
-import traceback
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from gan_course.losses import loss_curves
+from gan_course.diagnosis import Exercise, diagnose, name_of, report
 
 FORMS = ("logits", "probs")
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -85,16 +77,6 @@ def _non_saturating(form, fake, agg=_mean):
 
 # --- the exercises and their catalogues of known mistakes --------------------------------
 
-@dataclass(frozen=True)
-class _Exercise:
-    name: str  # the function the student writes
-    what: str  # how messages refer to it
-    formula: str
-    args: tuple[str, ...]
-    reference: Callable[..., torch.Tensor]
-    mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...]  # (message, wrong version)
-
-
 def _confusions(form: _Form, objective: Callable) -> list[tuple[str, Callable]]:
     """Mistakes about what the function receives: logits taken for probabilities or the reverse."""
     if form is LOGITS:
@@ -120,7 +102,7 @@ def _log_bases(objective: Callable, form: _Form) -> list[tuple[str, Callable]]:
     ]
 
 
-def _exercise_d_objective(form: _Form) -> _Exercise:
+def _exercise_d_objective(form: _Form) -> Exercise:
     f = form
     mistakes = [
         ("has the wrong sign: it returns -f_acc, D's loss (what a BCE loss gives); return f_acc itself, "
@@ -142,13 +124,13 @@ def _exercise_d_objective(form: _Form) -> _Exercise:
         *_confusions(f, _f_acc),
         *_log_bases(_f_acc, f),
     ]
-    return _Exercise("d_objective" + ("_prob" if f is PROBS else ""), "D objective",
+    return Exercise("d_objective" + ("_prob" if f is PROBS else ""), "D objective",
                      "f_acc = E[log D(x)] + E[log(1 - D(G(z)))]",
                      ("d_real", "d_fake") if f is PROBS else ("real_logits", "fake_logits"),
-                     lambda r, g: _f_acc(f, r, g), tuple(mistakes))
+                     lambda r, g: _f_acc(f, r, g), tuple(mistakes), *_probes_for(f, 2))
 
 
-def _exercise_saturating(form: _Form) -> _Exercise:
+def _exercise_saturating(form: _Form) -> Exercise:
     f = form
     mistakes = [
         ("has the wrong sign: it should be E[log(1 - D(G(z)))], which is <= 0 and G minimises "
@@ -167,12 +149,12 @@ def _exercise_saturating(form: _Form) -> _Exercise:
         *_confusions(f, _saturating),
         *_log_bases(_saturating, f),
     ]
-    return _Exercise("g_loss_saturating" + ("_prob" if f is PROBS else ""), "saturating loss",
+    return Exercise("g_loss_saturating" + ("_prob" if f is PROBS else ""), "saturating loss",
                      "E[log(1 - D(G(z)))]", ("d_fake",) if f is PROBS else ("fake_logits",),
-                     lambda g: _saturating(f, g), tuple(mistakes))
+                     lambda g: _saturating(f, g), tuple(mistakes), *_probes_for(f, 1))
 
 
-def _exercise_non_saturating(form: _Form) -> _Exercise:
+def _exercise_non_saturating(form: _Form) -> Exercise:
     f = form
     mistakes = [
         ("has the wrong sign: it should be -E[log D(G(z))], which is >= 0 and G minimises",
@@ -190,9 +172,9 @@ def _exercise_non_saturating(form: _Form) -> _Exercise:
         *_confusions(f, _non_saturating),
         *_log_bases(_non_saturating, f),
     ]
-    return _Exercise("g_loss_non_saturating" + ("_prob" if f is PROBS else ""), "non-saturating loss",
+    return Exercise("g_loss_non_saturating" + ("_prob" if f is PROBS else ""), "non-saturating loss",
                      "-E[log D(G(z))]", ("d_fake",) if f is PROBS else ("fake_logits",),
-                     lambda g: _non_saturating(f, g), tuple(mistakes))
+                     lambda g: _non_saturating(f, g), tuple(mistakes), *_probes_for(f, 1))
 
 
 # --- probe inputs ------------------------------------------------------------------------
@@ -222,198 +204,39 @@ def _extremes(n_args: int) -> list[tuple[torch.Tensor, ...]]:
     return [tuple(torch.full((3,), v) for _ in range(n_args)) for v in EXTREME_LOGITS]
 
 
-# --- calling the student's function safely -------------------------------------------------
-
-class _Failure(Exception):
-    """A problem with the student's function; its message is what the student reads."""
-
-
-def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return str(x)
-    return f"{x:.4f}" if abs(x) < 1000 else f"{x:.6g}"
+def _probes_for(form: _Form, n_args: int) -> tuple[tuple, tuple]:
+    """(ordinary probes, extreme logits) for an exercise of ``n_args`` arguments."""
+    return tuple(_probes(form, n_args)), tuple(_extremes(n_args)) if form is LOGITS else ()
 
 
-def _num(t: torch.Tensor) -> float:
-    return float(t.detach())
 
 
-def _show_inputs(ex: _Exercise, xs: Sequence[torch.Tensor]) -> str:
-    def vals(t):
-        v = [float(f"{a:.3g}") for a in t.tolist()[:5]]
-        return str(v)[:-1] + (", ...]" if t.numel() > 5 else "]")
-    return ", ".join(f"{name} = {vals(x)}" for name, x in zip(ex.args, xs))
+# --- the checkers -----------------------------------------------------------------------------
+
+MAKERS = {"d_objective": _exercise_d_objective, "g_loss_saturating": _exercise_saturating,
+          "g_loss_non_saturating": _exercise_non_saturating}
 
 
-def _describe_call(ex: _Exercise, xs: Sequence[torch.Tensor]) -> str:
-    x = xs[0]
-    return f"called with {' and '.join(ex.args)} of shape {tuple(x.shape)}, {str(x.dtype).replace('torch.', '')}"
-
-
-def _student_line(err: BaseException) -> str:
-    """' (line N: code)' for the deepest frame of the traceback that is the student's own code."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if f.filename != __file__ and "site-packages" not in f.filename and "/torch/" not in f.filename]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    line = frame.line or linecache.getline(frame.filename, frame.lineno).strip()
-    return f" (line {frame.lineno}: {line})" if line else ""
-
-
-def _tip(err: BaseException) -> str:
-    text = str(err).lower()
-    if "numpy" in text:
-        return " Keep the computation in torch (no .numpy()), so autograd can backpropagate."
-    if "in-place" in text or "inplace" in text:
-        return " Do not modify the input in place (x = torch.sigmoid(x), not x.sigmoid_())."
-    if "size" in text or "shape" in text:
-        return (" Targets must match any batch size: build them with torch.ones_like(x) or torch.zeros_like(x), "
-                "not with a fixed size.")
-    if "dtype" in text or "scalar type" in text or "result type" in text:
-        return " Targets must be float tensors like the logits: use torch.ones_like(x) or torch.zeros_like(x)."
-    return ""
-
-
-def _call(ex: _Exercise, fn: Callable, xs: Sequence[torch.Tensor]) -> torch.Tensor:
-    """fn(*xs) as a scalar float tensor, or a _Failure with a message for the student."""
-    try:
-        out = fn(*xs)
-    except NotImplementedError:
-        raise _Failure(f"not implemented yet: {_name(ex, fn)} (replace the `raise NotImplementedError(...)` "
-                       "line with your code)") from None
-    except Exception as err:  # noqa: BLE001 -- any error in the student's code becomes one message
-        text = str(err).splitlines()[0].rstrip(".") if str(err) else "(no message)"
-        raise _Failure(f"your {_name(ex, fn)} raised {type(err).__name__} when {_describe_call(ex, xs)}: "
-                       f"{text}{_student_line(err)}.{_tip(err)}") from None
-    if out is None:
-        raise _Failure(f"your {_name(ex, fn)} returned None: did you forget `return`?")
-    if not isinstance(out, torch.Tensor):
-        try:
-            shown = f" ({_fmt(float(out))})"
-        except (TypeError, ValueError):
-            shown = ""
-        raise _Failure(f"your {_name(ex, fn)} returned a {type(out).__name__}{shown}, expected a torch.Tensor: "
-                       "keep the result a tensor (no .item(), math or numpy) so autograd can backpropagate")
-    if not out.is_floating_point():
-        raise _Failure(f"your {_name(ex, fn)} returned a tensor of dtype {out.dtype}, expected a floating-point "
-                       "scalar")
-    if out.dim() != 0:
-        hint = " one value per example: average over the batch with .mean()" if out.numel() > 1 else \
-            " use .mean() with no keepdim, so the result has shape ()"
-        raise _Failure(f"your {_name(ex, fn)} returned shape {tuple(out.shape)}, expected a scalar (shape ()):"
-                       f"{hint} ({_describe_call(ex, xs)})")
-    return out
-
-
-def _name(ex: _Exercise, fn: Callable) -> str:
-    name = getattr(fn, "__name__", "")
-    return name if name.isidentifier() else ex.name
-
-
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return bool(torch.allclose(a.detach().double(), b.detach().double(), rtol=1e-4, atol=1e-5, equal_nan=True))
-
-
-def _inputs(xs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    return tuple(x.clone().requires_grad_(True) for x in xs)
-
-
-def _grads(out: torch.Tensor, xs: Sequence[torch.Tensor], ex: _Exercise | None = None) -> list[torch.Tensor]:
-    """d out / d xs (zeros where unused); for a student's ``out`` (``ex`` given), errors become a _Failure."""
-    try:
-        grads = torch.autograd.grad(out, xs, allow_unused=True)
-    except Exception as err:  # noqa: BLE001 -- e.g. an in-place op on an intermediate result
-        if ex is None:
-            raise
-        raise _Failure(f"computing the gradient of your {ex.what} failed with {type(err).__name__}: "
-                       f"{str(err).splitlines()[0]}") from None
-    return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, xs)]
-
-
-def _diagnose(ex: _Exercise, fn: Callable, form: _Form) -> str | None:
-    """None when ``fn`` is correct, else the one message that names its first problem."""
-    if not callable(fn):
-        return (f"expected a function for {ex.name}, got {fn!r:.40} ({type(fn).__name__}): pass the function "
-                f"itself, check_...({ex.name}), not its result")
-    probes = _probes(form, len(ex.args))
-    got = []
-    for xs in probes:
-        xs = _inputs(xs)
-        got.append((xs, _call(ex, fn, xs)))
-
-    # (1) values on ordinary inputs
-    for xs, out in got:
-        expected = ex.reference(*xs)
-        if _close(out, expected):
-            continue
-        numbers = f"expected {_fmt(_num(expected))}, got {_fmt(_num(out))} for {_show_inputs(ex, xs)}"
-        for message, wrong in ex.mistakes:
-            if all(_close(o, wrong(*x)) for x, o in got):
-                return f"your {ex.what} {message}: {numbers}"
-        if not math.isfinite(_num(out)):
-            return f"your {ex.what} is {_fmt(_num(out))} on ordinary inputs: {numbers}"
-        return f"your {ex.what} does not match {ex.formula}: {numbers}"
-
-    # (2) gradients on ordinary inputs
-    for xs, out in got:
-        if not out.requires_grad:
-            return (f"your {ex.what} has the right values but no gradient: the result is cut from the graph "
-                    "(.item(), .detach(), torch.no_grad() or numpy); G and D learn only through autograd")
-        expected = _grads(ex.reference(*xs), xs)
-        actual = _grads(out, xs, ex)
-        for name, e, a in zip(ex.args, expected, actual):
-            if not _close(a, e):
-                return (f"your {ex.what} has the right values but the wrong gradient w.r.t. {name}: expected "
-                        f"{[round(v, 4) for v in e.tolist()[:4]]}, got {[round(v, 4) for v in a.tolist()[:4]]}")
-
-    # (3) logits where D is certain: stays finite, same value, same gradient
-    if form is LOGITS:
-        for xs in _extremes(len(ex.args)):
-            xs = _inputs(xs)
-            v = _num(xs[0][0])
-            where = f"{' = '.join(ex.args)} = {v:g}, i.e. D = {'1' if v > 0 else '0'}"
-            out = _call(ex, fn, xs)
-            expected = ex.reference(*xs)
-            if not math.isfinite(_num(out)):
-                return (f"your {ex.what} is {_fmt(_num(out))} at {where}: log(sigmoid(x)) and log(1 - sigmoid(x)) "
-                        "overflow when D is certain; use F.logsigmoid(x) for log D and F.logsigmoid(-x) for "
-                        f"log(1 - D) (expected {_fmt(_num(expected))})")
-            if not _close(out, expected):
-                return (f"your {ex.what} is finite but wrong at {where}: expected {_fmt(_num(expected))}, got "
-                        f"{_fmt(_num(out))}. Clamping the log or adding an eps (or F.binary_cross_entropy, which "
-                        "clamps at -100) changes the value and the gradient; use F.logsigmoid")
-            if not out.requires_grad:
-                return f"your {ex.what} has no gradient at {where}: keep the result connected to the logits"
-            for name, e, a in zip(ex.args, _grads(expected, xs), _grads(out, xs, ex)):
-                if not torch.isfinite(a).all():
-                    return (f"your {ex.what} has a {float(a[~torch.isfinite(a)][0])} gradient w.r.t. {name} at "
-                            f"{where}; use F.logsigmoid, whose gradient is finite everywhere")
-                if not _close(a, e):
-                    return (f"your {ex.what} has the wrong gradient w.r.t. {name} at {where}: expected "
-                            f"{_fmt(float(e[0]))} per example, got {_fmt(float(a[0]))}. Clamping the log or adding "
-                            "an eps kills or changes the gradient; use F.logsigmoid")
-    return None
-
-
-def _check(make: Callable[[_Form], _Exercise], fn: Callable, inputs: str) -> bool:
+def exercise(name: str, inputs: str = "logits") -> Exercise:
+    """The exercise ``name`` (a key of MAKERS) in the form ``inputs`` ("logits" or "probs")."""
     if inputs not in FORMS:
         raise ValueError(f"inputs must be one of {FORMS}, got {inputs!r}")
-    form = LOGITS if inputs == "logits" else PROBS
-    ex = make(form)
-    try:
-        problem = _diagnose(ex, fn, form)
-    except _Failure as failure:
-        problem = str(failure)
-    except Exception as err:  # noqa: BLE001 -- a checker must never end a student's notebook in a traceback
-        problem = f"could not check your {ex.what}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    if problem is None:
-        finite = " and stays finite, with the right gradient, at logits ±100 and ±1e4" if form is LOGITS else ""
-        print(f"✓ {_name(ex, fn)} is correct: it matches {ex.formula} and its gradient on "
-              f"{len(_probes(form, len(ex.args)))} batches of {form.name}{finite}.")
-        return True
-    print(f"✗ {problem}")
-    return False
+    return MAKERS[name](LOGITS if inputs == "logits" else PROBS)
+
+
+def verdict(name: str, fn: Callable, inputs: str = "logits") -> tuple[bool, str]:
+    """(passed, the one line a checker prints) for the student's ``fn`` for exercise ``name``."""
+    ex = exercise(name, inputs)
+    finite = " and stays finite, with the right gradient, at logits ±100 and ±1e4" if ex.extremes else ""
+    passed = (f"{name_of(fn, ex.name)} is correct: it matches {ex.formula} and its gradient on "
+              f"{len(ex.probes)} batches of {inputs}{finite}.")
+    return report(passed, diagnose(ex, fn))
+
+
+def _check(name: str, fn: Callable, inputs: str) -> bool:
+    ok, line = verdict(name, fn, inputs)
+    print(line)
+    return ok
 
 
 def check_d_objective(fn: Callable, inputs: str = "logits") -> bool:
@@ -422,7 +245,7 @@ def check_d_objective(fn: Callable, inputs: str = "logits") -> bool:
     ``inputs="logits"``: ``fn(real_logits, fake_logits)``; ``inputs="probs"``: ``fn(d_real, d_fake)``,
     each of shape (B,). Prints one line; returns True if correct, else False (never raises).
     """
-    return _check(_exercise_d_objective, fn, inputs)
+    return _check("d_objective", fn, inputs)
 
 
 def check_g_loss_saturating(fn: Callable, inputs: str = "logits") -> bool:
@@ -431,7 +254,7 @@ def check_g_loss_saturating(fn: Callable, inputs: str = "logits") -> bool:
     ``inputs="logits"``: ``fn(fake_logits)``; ``inputs="probs"``: ``fn(d_fake)``, shape (B,).
     Prints one line; returns True if correct, else False (never raises).
     """
-    return _check(_exercise_saturating, fn, inputs)
+    return _check("g_loss_saturating", fn, inputs)
 
 
 def check_g_loss_non_saturating(fn: Callable, inputs: str = "logits") -> bool:
@@ -440,56 +263,4 @@ def check_g_loss_non_saturating(fn: Callable, inputs: str = "logits") -> bool:
     ``inputs="logits"``: ``fn(fake_logits)``; ``inputs="probs"``: ``fn(d_fake)``, shape (B,).
     Prints one line; returns True if correct, else False (never raises).
     """
-    return _check(_exercise_non_saturating, fn, inputs)
-
-
-# --- guards and the notebook's slider ---------------------------------------------------
-
-def _n_args(fn: Callable) -> int:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    required = [p for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return max(1, len(required))
-
-
-def implemented(*fns: Callable) -> bool:
-    """False if any of ``fns`` raises NotImplementedError on a small batch of logits (B = 4), else True.
-
-    Other errors count as implemented: the checkers report them.
-    """
-    for fn in fns:
-        try:
-            fn(*(torch.zeros(4) for _ in range(_n_args(fn))))
-        except NotImplementedError:
-            return False
-        except Exception:  # noqa: BLE001 -- implemented, but broken: the checker says how
-            pass
-    return True
-
-
-def gradient_report(d_fake: float, losses: Mapping[str, Callable]) -> str:
-    r"""An HTML table of each G loss and its gradients at $D(G(z))$ = ``d_fake`` (the slider's callback).
-
-    A loss that is not implemented yet, or fails, gets a one-line note instead of numbers.
-    """
-    missing = [name for name, fn in losses.items() if not implemented(fn)]
-    if missing:
-        return f"<p>not implemented yet: {html.escape(', '.join(missing))}. Implement the losses above first.</p>"
-    if not 0.0 < d_fake < 1.0:
-        return f"<p>D(G(z)) must be strictly between 0 and 1, got {d_fake!r}</p>"
-    try:
-        curves = loss_curves(torch.tensor([d_fake], dtype=torch.float64), losses)
-    except Exception as err:  # noqa: BLE001 -- a broken student loss must not break the widget
-        return f"<p>could not evaluate the losses: {html.escape(type(err).__name__)}: {html.escape(str(err))}</p>"
-    rows = {name: {k: float(v[0]) for k, v in c.items()} for name, c in curves.items()}
-    cells = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{r['value']:.4f}</td><td>{r['d_p']:.4f}</td><td>{r['d_logit']:.4f}</td></tr>"
-        for name, r in rows.items())
-    magnitudes = [abs(r["d_logit"]) for r in rows.values()]
-    ratio = ""
-    if len(magnitudes) == 2 and min(magnitudes) > 0:
-        ratio = f"<p>gradient magnitude ratio: {max(magnitudes) / min(magnitudes):.1f}×</p>"
-    return (f"<p>D(G(z)) = {d_fake:.3f}</p><table><tr><th>G loss</th><th>value</th><th>dL/dD</th>"
-            f"<th>dL/d logit</th></tr>{cells}</table>{ratio}")
+    return _check("g_loss_non_saturating", fn, inputs)

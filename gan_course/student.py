@@ -1,17 +1,19 @@
-"""The student version of an instructor notebook: solutions out, everything else kept.
+"""The student edition of the course: solutions, answers and instructor material out, everything else kept.
 
-In code cells (the nbgrader convention):
+For each instructor notebook:
 
-- every region between a ``### BEGIN SOLUTION`` line and an ``### END SOLUTION`` line
-  becomes ``raise NotImplementedError("<hint>")`` at the indentation of the BEGIN line; the
-  hint is the text of a ``### HINT: ...`` line inside the region, else a generic one. Put
-  regions inside function bodies, so that the cell still runs and the function raises
-  when called (the checkers turn that into "not implemented yet: <name>");
-- every region between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is removed
-  (instructor-only asserts, e.g. that the solutions pass their checkers).
+- in code cells (the nbgrader convention), every region between a ``### BEGIN SOLUTION`` line and an
+  ``### END SOLUTION`` line becomes ``raise NotImplementedError("<hint>")`` at the indentation of the BEGIN
+  line; the hint is the text of a ``### HINT: ...`` line inside the region, else a generic one. Put regions
+  inside function bodies, so that the cell still runs and the function raises when called (the checkers
+  turn that into "not implemented yet: <name>"). Regions between ``### BEGIN HIDDEN TESTS`` and
+  ``### END HIDDEN TESTS`` (instructor-only asserts) are removed;
+- cells tagged ``answer`` or ``instructor`` are removed, and so is every instructor note: a markdown
+  paragraph that opens with ``*Instructors:*`` (or ``**Instructor:**``, any case); a cell left empty goes too;
+- outputs, execution counts and saved widget state are cleared.
 
-Markdown cells are untouched; outputs and execution counts are cleared.
-``python -m gan_course student NOTEBOOK... --out DIR`` calls :func:`main`.
+Everything else (``predict`` prompts, questions, hints in ``<details>``, metadata) is left exactly as it is.
+``python -m gan_course student notebooks/ --out student/`` calls :func:`main` (notebooks or folders of them).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HINT = re.compile(r"^\s*### HINT:\s*(.*?)\s*$")
 GENERIC_HINT = "your code here: replace this line with your solution"
+REMOVED_TAGS = ("answer", "instructor")
+INSTRUCTOR_NOTE = re.compile(r"^\s*(\*\*?|_)(for the )?instructors?\b", re.IGNORECASE)
 
 
 class StudentVersionError(ValueError):
@@ -68,36 +72,80 @@ def _strip_cell(source: str, where: str) -> tuple[str, int]:
     return "\n".join(out), n_solutions
 
 
+def without_instructor_notes(markdown: str) -> str:
+    """``markdown`` without the paragraphs that open with an instructor note (``*Instructors:* ...``)."""
+    paragraphs = re.split(r"\n\s*\n", markdown)
+    if not any(INSTRUCTOR_NOTE.match(p) for p in paragraphs):
+        return markdown  # untouched, byte for byte
+    return "\n\n".join(p for p in paragraphs if not INSTRUCTOR_NOTE.match(p)).strip("\n")
+
+
 def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple[nbformat.NotebookNode, int]:
-    """A copy of ``nb`` with solutions replaced and hidden tests removed; and the number of solutions."""
+    """A student copy of ``nb`` (see the module's docstring); and the number of solution regions replaced."""
     nb = nbformat.from_dict(nb)  # a deep copy
-    total = 0
+    kept, total = [], 0
     for index, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code":
+        if set(cell.get("metadata", {}).get("tags", [])) & set(REMOVED_TAGS):
             continue
-        cell.source, n = _strip_cell(cell.source, f"{name}, cell {index}")
-        total += n
-        cell.outputs, cell.execution_count = [], None
+        if cell.cell_type == "code":
+            cell.source, n = _strip_cell(cell.source, f"{name}, cell {index}")
+            total += n
+            cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "markdown":
+            cell.source = without_instructor_notes(cell.source)
+        if cell.source.strip() or cell.cell_type == "code":
+            kept.append(cell)
+    nb.cells = kept
     nb.metadata.pop("widgets", None)  # saved widget state belongs to the outputs
     return nb, total
 
 
+def notebook_paths(paths: list[Path]) -> list[Path]:
+    """The notebooks named: files as given, folders as their ``*.ipynb``; StudentVersionError names a bad path."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(path.glob("*.ipynb"))
+            if not inside:
+                raise StudentVersionError(f"no notebooks (*.ipynb) in {path}")
+            found += inside
+        elif not path.exists():
+            raise StudentVersionError(f"not found: {path}")
+        elif path.suffix != ".ipynb":
+            raise StudentVersionError(f"not a notebook: {path} (expected an .ipynb file or a folder of them)")
+        else:
+            found.append(path)
+    names = [p.name for p in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise StudentVersionError(f"two notebooks named {twice[0]}: their student copies would overwrite each other")
+    return found
+
+
+def _check_out(out_dir: Path, sources: list[Path]) -> None:
+    """Refuse an ``--out`` that is a file, a source folder, or would overwrite an instructor notebook."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StudentVersionError(f"--out {out_dir} is a file; give a folder for the student copies")
+    for src in sources:
+        if out_dir.resolve() == src.parent.resolve():
+            raise StudentVersionError(f"--out {out_dir} is the folder of the instructor notebooks; the copies "
+                                      "would replace them: pick another folder, e.g. student/")
+        out = out_dir / src.name
+        if out.resolve() == src.resolve() or (out.exists() and os.path.samefile(out, src)):  # a link to it
+            raise StudentVersionError(f"--out {out_dir} would overwrite the instructor notebook {src}; "
+                                      "pick another folder")
+
+
 def _student_copy(src: Path, out_dir: Path) -> tuple[nbformat.NotebookNode, Path]:
     """The student notebook for ``src`` and where it goes; StudentVersionError on bad input."""
-    if not src.is_file():
-        raise StudentVersionError(f"notebook not found: {src}")
     try:
         nb = nbformat.read(src, as_version=4)
+        nbformat.validate(nb)
     except Exception as err:  # noqa: BLE001 -- any unreadable file gets the same one line
-        raise StudentVersionError(f"cannot read {src} as a notebook: {str(err).splitlines()[0]}") from None
-    student, n = student_notebook(nb, src.name)
-    if n == 0:
-        raise StudentVersionError(f"{src} has no solution regions ({BEGIN} ... {END} in a code cell)")
-    out = out_dir / src.name
-    if out.resolve() == src.resolve() or (out.exists() and os.path.samefile(out, src)):  # same file, or a link to it
-        raise StudentVersionError(f"--out {out_dir} would overwrite the instructor notebook {src}; "
-                                  "pick another directory")
-    return student, out
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise StudentVersionError(f"not a notebook: {src} ({first})") from None
+    student, _ = student_notebook(nb, src.name)
+    return student, out_dir / src.name
 
 
 def _write(nb: nbformat.NotebookNode, out: Path) -> None:
@@ -116,7 +164,10 @@ def _write(nb: nbformat.NotebookNode, out: Path) -> None:
 
 def make_student_version(src: Path, out_dir: Path) -> Path:
     """Write the student version of notebook ``src`` into ``out_dir`` (same file name); returns its path."""
-    student, out = _student_copy(Path(src), Path(out_dir))
+    src, out_dir = Path(src), Path(out_dir)
+    (src,) = notebook_paths([src])
+    _check_out(out_dir, [src])
+    student, out = _student_copy(src, out_dir)
     _write(student, out)
     return out
 
@@ -127,13 +178,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``student NOTEBOOK... --out DIR`` (``argv`` without the subcommand); 0 on success, 2 on bad input."""
-    parser = _Parser(prog="python -m gan_course student", description="Write student versions of notebooks.")
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    """``student PATH... --out DIR`` (``argv`` without the subcommand); 0 on success, 2 on bad input."""
+    parser = _Parser(prog="python -m gan_course student", description="Write the student edition of notebooks.")
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks, or folders of notebooks")
     parser.add_argument("--out", required=True, type=Path)
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        copies = [_student_copy(src, args.out) for src in args.notebooks]  # check all before writing any
+        sources = notebook_paths(args.notebooks)
+        _check_out(args.out, sources)
+        copies = [_student_copy(src, args.out) for src in sources]  # check all before writing any
     except StudentVersionError as err:
         print(f"python -m gan_course student: error: {err}", file=sys.stderr)
         return 2

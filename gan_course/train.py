@@ -257,6 +257,7 @@ def train(
     callback: Callable[[int, Generator, Discriminator], dict | None] | None = None,
     progress: bool = True,
     state: TrainState | None = None,
+    round_fn: Callable[..., Round] = train_round,
 ) -> TrainResult:
     """Train a GAN with :func:`train_round` for ``steps`` rounds (default ``config.steps``) or ``seconds``.
 
@@ -264,6 +265,7 @@ def train(
     (notebook 07 trains with the student's own). ``callback(step, G, D)`` runs at every snapshot; a dict it
     returns is stored in that snapshot. ``state`` (a previous result's ``.state``) continues that run for
     ``steps`` more rounds with this config's k, l and learning rates; ``seed`` then plays no part.
+    ``round_fn`` (same arguments as :func:`train_round`) plays each round instead: notebook 07 plays the student's.
     """
     config.validate()
     _check_budget(steps, seconds)
@@ -289,8 +291,8 @@ def train(
                 for opt, lr in ((state.opt_d, config.lr_d), (state.opt_g, config.lr_g)):
                     for group in opt.param_groups:
                         group["lr"] = lr * lr_factor(config, state.step, state.horizon)
-                played = train_round(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
-                                     d_loss_fn or discriminator_loss, g_loss_fn)
+                played = round_fn(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
+                                  d_loss_fn or discriminator_loss, g_loss_fn)
                 state.step += 1
                 _check_finite(played.d_loss.item(), "the discriminator loss", state.step)
                 _check_finite(played.g_loss.item(), "the generator loss", state.step)

@@ -25,6 +25,7 @@ import torch
 
 from gan_course.conditional import generate, label_accuracy
 from gan_course.data import N_CLASSES, load_dataset
+from gan_course import gradient_gap
 from gan_course.experiments import PRESETS, get_preset
 from gan_course.metrics import digit_fd, digit_quality, generated_digits, ring_metrics
 from gan_course.train import train
@@ -82,6 +83,8 @@ def preset_study(name: str) -> Study:
 
 
 STUDIES: dict[str, Study] = {name: preset_study(name) for name in PRESETS}
+STUDIES["gradient-gap"] = Study("gradient-gap", "07", "both G losses from one seed, k = 2: G's gradient once D is ahead",
+                                gradient_gap.measure, gradient_gap.fingerprint, gradient_gap.line)
 
 
 def get_study(name: str) -> Study:
