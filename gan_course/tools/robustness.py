@@ -24,8 +24,10 @@ import numpy as np
 import torch
 
 from gan_course.conditional import generate, label_accuracy
+from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.experiments import PRESETS, get_preset
+from gan_course.gradflow import freezing_effect
 from gan_course.metrics import digit_fd, digit_quality, generated_digits, ring_metrics
 from gan_course.train import train
 
@@ -82,6 +84,20 @@ def preset_study(name: str) -> Study:
 
 
 STUDIES: dict[str, Study] = {name: preset_study(name) for name in PRESETS}
+
+
+def _freeze_line(f: dict) -> str:
+    grad = "empty" if f["d_grad_frozen"] is None else f"{f['d_grad_frozen']:.3f}"
+    return (f"D change {f['d_change_frozen']:.0e} / {f['d_change_not_frozen']:.0e}  D .grad {grad} / "
+            f"{f['d_grad_not_frozen']:.3f}  G identical {f['g_identical']}  "
+            f"{1000 * f['seconds_frozen']:.2f} / {1000 * f['seconds_not_frozen']:.2f} ms (frozen / not)")
+
+
+STUDIES["g-step-freeze"] = Study(
+    "g-step-freeze", "01", "the G-step with D frozen and not, on the MNIST-sized nets: D's change, D's .grad, "
+    "G's update, CPU ms per G-step",
+    lambda seed, steps: freezing_effect(seed),
+    lambda: {"config": GANConfig(d_dropout=0.0).to_dict(), "function": "gradflow.freezing_effect"}, _freeze_line)
 
 
 def get_study(name: str) -> Study:
