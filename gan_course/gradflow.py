@@ -1,12 +1,19 @@
-"""Notebook 01's picture: which parameters of a chain a -> f -> g -> h -> loss receive gradient.
+"""Notebook 01: which parameters of a chain a -> f -> g -> h -> loss receive gradient, and what freezing D does.
 
 Three ways to stop gradient are compared: ``x.detach()`` on a tensor,
 ``module.requires_grad_(False)`` on a module, and running a module under ``torch.no_grad()``.
+:func:`freezing_effect` runs the GAN's G-step with D frozen and not, on the course's MNIST-sized nets:
+D's weights stay put either way (G's optimiser holds only G's parameters); freezing skips D's weight
+gradients, so it is cheaper and leaves D's ``.grad`` empty.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import statistics
+import time
+from typing import Any, Callable
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
@@ -14,6 +21,9 @@ import torch
 from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
+from gan_course.config import GANConfig
+from gan_course.losses import generator_loss
+from gan_course.train import build_models
 from gan_course.widgets import PROBE, redraw
 
 STAGES = ("f", "g", "h")
@@ -95,3 +105,78 @@ class GradientFlowWidget:
         grads = gradient_flow(detach_after, tuple(self.frozen.value), tuple(self.no_grad.value))
         self.shown = redraw(self.output, lambda: (draw_flow(grads, "which weights receive gradient"), grads)[1])
         return self.shown
+
+
+def g_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer, z: torch.Tensor,
+           freeze_d: bool = True) -> torch.Tensor:
+    r"""One G-step: descend $-\mathbb{E}_z[\log D(G(z))]$ in $\theta_G$ for noise z (B, latent_dim); the loss.
+
+    With ``freeze_d``, D's parameters get ``requires_grad_(False)`` for the step: gradient still flows
+    through D into G, but D's weight gradients are not computed. ``opt_g`` steps only what it holds.
+    """
+    if freeze_d:
+        discriminator.requires_grad_(False)
+    try:
+        g_loss = generator_loss(discriminator(generator(z)).reshape(-1))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+    finally:
+        discriminator.requires_grad_(True)
+    return g_loss.detach()
+
+
+def _vector(tensors) -> torch.Tensor:
+    return torch.cat([t.detach().reshape(-1) for t in tensors])
+
+
+def _cpu_seconds_per_step(run: Callable[[], Any], n: int) -> float:
+    start = time.process_time()
+    for _ in range(n):
+        run()
+    return (time.process_time() - start) / n
+
+
+GStep = Callable[[nn.Module, nn.Module, torch.optim.Optimizer, torch.Tensor, bool], Any]
+
+
+def freezing_effect(seed: int = 0, config: GANConfig | None = None, repeats: int = 7, n: int = 20,
+                    step: GStep = g_step) -> dict:
+    """One G-step (``step(G, D, opt_g, z, freeze_d)``) with D frozen and one without, from the same seeded G and D.
+
+    The nets have the ``config``'s MNIST sizes (default: the course's, without dropout). Returns D's largest
+    weight change and D's ``.grad`` norm (None: empty) each way, whether G ends bit-identical, and the CPU
+    seconds of one G-step each way (median of ``repeats`` blocks of ``n`` steps, one thread).
+    """
+    config = config or GANConfig(d_dropout=0.0)
+    torch.manual_seed(seed)
+    generator, discriminator = build_models(config)
+    z = torch.randn(config.batch_size, config.latent_dim, generator=torch.Generator().manual_seed(seed))
+    out: dict = {}
+    ends = {}
+    for freeze_d in (True, False):
+        g, d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+        before = _vector(d.parameters())
+        step(g, d, torch.optim.Adam(g.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999)), z, freeze_d)
+        key = "frozen" if freeze_d else "not_frozen"
+        grads = [p.grad for p in d.parameters()]
+        out[f"d_change_{key}"] = float((_vector(d.parameters()) - before).abs().max())
+        out[f"d_grad_{key}"] = None if all(gr is None for gr in grads) else float(_vector(
+            gr for gr in grads if gr is not None).norm())
+        ends[key] = _vector(g.parameters())
+    out["g_identical"] = bool(torch.equal(ends["frozen"], ends["not_frozen"]))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(repeats + 1):  # the first block of each warms up and is dropped
+            for freeze_d in (True, False):
+                times[freeze_d].append(_cpu_seconds_per_step(
+                    lambda: step(generator, discriminator, opt_g, z, freeze_d), n))
+                discriminator.zero_grad(set_to_none=True)
+    finally:
+        torch.set_num_threads(threads)
+    out["seconds_frozen"] = statistics.median(times[True][1:])
+    out["seconds_not_frozen"] = statistics.median(times[False][1:])
+    return out

@@ -1,12 +1,17 @@
-"""Notebook 03's claims: the curves' gradients, and the measured effect across seeds."""
+"""Notebook 03's claims: the curves' gradients, the slide's chain on fakes, and the measured effects across seeds."""
 
 import pytest
 import torch
 
+from gan_course.config import GANConfig
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.losses import loss_curves
-from gan_course.saturation import LossCurveWidget, compare_losses, early_values, strong_d_config
+from gan_course.saturation import (LossCurveWidget, chain_on_fakes, compare_losses, early_values, head_start,
+                                   saturation_figures, strong_d_config)
+from gan_course.train import new_state
+
+TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, log_every=1, snapshot_every=5, n_snapshot=8)
 
 
 def test_gradients_on_the_logit_are_minus_d_and_minus_one_minus_d():
@@ -21,6 +26,11 @@ def test_gradients_on_d_are_minus_one_over_one_minus_d_and_minus_one_over_d():
     curves = loss_curves(p)
     assert torch.allclose(curves["saturating"]["d_p"], -1 / (1 - p))
     assert torch.allclose(curves["non_saturating"]["d_p"], -1 / p)
+
+
+def test_against_d_the_saturating_loss_is_nowhere_flatter_than_slope_minus_one():
+    curves = loss_curves(torch.linspace(0.002, 0.998, 499, dtype=torch.float64))
+    assert bool((curves["saturating"]["d_p"] <= -1).all())
 
 
 def test_loss_curves_reject_probabilities_outside_0_1():
@@ -41,17 +51,40 @@ def test_early_values_names_an_empty_window():
         early_values({"step": [1, 2], "g_grad_norm": [1.0, 2.0]}, "g_grad_norm", (10, 20))
 
 
+def test_the_chain_on_one_fake_multiplies_out_as_the_slide_writes_it():
+    state = new_state(TINY, 784, seed=3)
+    c = chain_on_fakes(state.generator, state.discriminator, n=1)
+    assert c["dD_dx"] == pytest.approx(c["sigmoid_slope"] * c["dl_dx"], rel=1e-4)
+    assert c["saturating"] == pytest.approx(c["dD_dx"] / (1 - c["d"]), rel=1e-4)
+    assert c["non_saturating"] == pytest.approx(c["dD_dx"] / c["d"], rel=1e-4)
+    assert c["ratio"] == pytest.approx((1 - c["d"]) / c["d"], rel=1e-4)
+
+
+def test_a_head_start_trains_d_and_leaves_the_initial_g_of_that_seed():
+    digits = load_mnist(verbose=False)
+    fresh, started = new_state(TINY, 784, seed=2), head_start(TINY, digits, seed=2, d_steps=3)
+    assert all(torch.equal(a, b) for a, b in zip(fresh.generator.parameters(), started.generator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(fresh.discriminator.parameters(), started.discriminator.parameters()))
+
+
+def test_compare_losses_uses_the_loss_it_is_given():
+    calls = []
+
+    def g_loss(fake_logits, loss):
+        calls.append(loss)
+        return -torch.nn.functional.logsigmoid(fake_logits).mean()
+
+    compare_losses(TINY, load_mnist(verbose=False), steps=2, window=(1, 2), progress=False, g_loss=g_loss)
+    assert set(calls) == {"saturating", "non_saturating"}
+
+
+def test_a_pre_trained_comparison_cannot_take_a_custom_loss():
+    with pytest.raises(ValueError, match="pass g_loss or pretrained"):
+        compare_losses(TINY, None, pretrained=True, g_loss=lambda logits, loss: logits.mean())
+
+
 def test_the_saturating_preset_differs_from_vanilla_only_in_the_loss():
     assert get_preset("saturating").config == get_preset("vanilla").config.replace(loss="saturating")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", range(5))
-def test_non_saturating_gets_10x_the_gradient_and_better_samples(seed):
-    result = compare_losses(strong_d_config(), load_mnist(verbose=False), seed=seed, steps=1000, progress=False)
-    assert result.grad_ratio >= 10, f"seed {seed}: median ratio {result.grad_ratio:.1f}"
-    assert result.fd_non_saturating < result.fd_saturating, (
-        f"seed {seed}: FD {result.fd_non_saturating:.0f} vs {result.fd_saturating:.0f}")
 
 
 def test_notebook_03_presets_differ_only_in_the_loss_and_are_the_strong_d_setting():
@@ -60,3 +93,43 @@ def test_notebook_03_presets_differ_only_in_the_loss_and_are_the_strong_d_settin
     assert strong == get_preset("vanilla").config.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4, steps=1000,
                                                           log_every=1)
     assert strong_d_config() == strong
+
+
+# --- the claims, on every seed (each seed trains 1,000 rounds twice and plays twice after the head start) ---
+
+@pytest.fixture(scope="module", params=range(5), ids=lambda seed: f"seed{seed}")
+def figures(request):
+    return request.param, saturation_figures(request.param)
+
+
+@pytest.mark.slow
+def test_after_the_head_start_d_wins_on_the_fakes(figures):
+    seed, f = figures
+    assert f["chain"]["d"] < 0.01, f"seed {seed}: median D(G(z)) {f['chain']['d']:.4f}"
+
+
+@pytest.mark.slow
+def test_the_head_start_makes_d_s_logit_steeper_and_its_output_flatter(figures):
+    seed, f = figures
+    before, after = f["chain_before"], f["chain"]
+    assert after["dl_dx"] > before["dl_dx"], f"seed {seed}: |dl/dx| {before['dl_dx']:.3f} -> {after['dl_dx']:.3f}"
+    assert after["dD_dx"] < before["dD_dx"], f"seed {seed}: |dD/dx| {before['dD_dx']:.4f} -> {after['dD_dx']:.4f}"
+
+
+@pytest.mark.slow
+def test_on_the_head_started_d_the_modified_loss_gives_over_100x_the_gradient_at_x(figures):
+    seed, f = figures
+    assert f["chain"]["ratio"] > 100, f"seed {seed}: {f['chain']['ratio']:.0f}x"
+
+
+@pytest.mark.slow
+def test_from_scratch_the_modified_loss_gets_10x_the_gradient_early(figures):
+    seed, f = figures
+    assert f["grad_ratio"] >= 10, f"seed {seed}: median ratio {f['grad_ratio']:.1f}"
+
+
+@pytest.mark.slow
+def test_from_scratch_the_modified_loss_gives_better_samples(figures):
+    seed, f = figures
+    assert f["fd_non_saturating"] < f["fd_saturating"], (
+        f"seed {seed}: FD {f['fd_non_saturating']:.0f} vs {f['fd_saturating']:.0f}")

@@ -1,13 +1,12 @@
-"""The callbacks behind notebooks 01 and 02's widgets, without a browser."""
+"""The callbacks behind notebook 02's widgets, without a browser (notebook 01's: tests/test_gradflow.py)."""
 
 import pytest
 import torch
 
 from gan_course.data import load_mnist
-from gan_course.gradflow import GradientFlowWidget, gradient_flow
 from gan_course.config import GANConfig
 from gan_course.train import train
-from gan_course.widgets import PROBE, LatentInterpolation, RetrainWidget, SnapshotScrubber, interpolate
+from gan_course.widgets import LatentInterpolation, RetrainWidget, SnapshotScrubber, interpolate
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, snapshot_every=5, n_snapshot=8)
 
@@ -15,34 +14,6 @@ TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, snapshot_every=5
 @pytest.fixture(scope="module")
 def run():
     return train(TINY, load_mnist(verbose=False), steps=10, progress=False, device="cpu")
-
-
-def test_gradient_flow_detach_cuts_everything_before_it():
-    grads = gradient_flow(detach_after="f")
-    assert grads["f"] is None and grads["g"] is not None and grads["h"] is not None
-
-
-def test_gradient_flow_frozen_module_still_passes_gradient_through():
-    grads = gradient_flow(frozen=("g",))
-    assert grads["g"] is None and grads["f"] is not None
-
-
-def test_gradient_flow_no_grad_stops_the_module_and_everything_before():
-    grads = gradient_flow(no_grad=("g",))
-    assert grads["f"] is None and grads["g"] is None and grads["h"] is not None
-
-
-def test_gradient_flow_rejects_an_unknown_stage():
-    with pytest.raises(ValueError, match="unknown stage 'x'"):
-        gradient_flow(detach_after="x")
-
-
-def test_gradient_flow_widget_redraws_when_the_cut_moves():
-    widget = GradientFlowWidget()
-    before = dict(widget.shown)
-    widget.detach.value = "g"
-    assert widget.shown != before and widget.shown["g"] is None
-    assert PROBE in widget.detach._dom_classes
 
 
 def test_snapshot_slider_shows_the_chosen_snapshot(run):

@@ -24,9 +24,12 @@ import numpy as np
 import torch
 
 from gan_course.conditional import generate, label_accuracy
+from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course import gradient_gap
 from gan_course.experiments import PRESETS, get_preset
+from gan_course import saturation
+from gan_course.gradflow import freezing_effect
 from gan_course.metrics import digit_fd, digit_quality, generated_digits, ring_metrics
 from gan_course.train import train
 
@@ -85,6 +88,20 @@ def preset_study(name: str) -> Study:
 STUDIES: dict[str, Study] = {name: preset_study(name) for name in PRESETS}
 STUDIES["gradient-gap"] = Study("gradient-gap", "07", "both G losses from one seed, k = 2: G's gradient once D is ahead",
                                 gradient_gap.measure, gradient_gap.fingerprint, gradient_gap.line)
+
+
+def _freeze_line(f: dict) -> str:
+    grad = "empty" if f["d_grad_frozen"] is None else f"{f['d_grad_frozen']:.3f}"
+    return (f"D change {f['d_change_frozen']:.0e} / {f['d_change_not_frozen']:.0e}  D .grad {grad} / "
+            f"{f['d_grad_not_frozen']:.3f}  G identical {f['g_identical']}  "
+            f"{1000 * f['seconds_frozen']:.2f} / {1000 * f['seconds_not_frozen']:.2f} ms (frozen / not)")
+
+
+STUDIES["g-step-freeze"] = Study(
+    "g-step-freeze", "01", "the G-step with D frozen and not, on the MNIST-sized nets: D's change, D's .grad, "
+    "G's update, CPU ms per G-step",
+    lambda seed, steps: freezing_effect(seed),
+    lambda: {"config": GANConfig(d_dropout=0.0).to_dict(), "function": "gradflow.freezing_effect"}, _freeze_line)
 
 
 def get_study(name: str) -> Study:
@@ -182,3 +199,21 @@ def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save
             print(f"saved {save_results(study, per_seed, steps, directory)}")
     print(f"{len(names) * len(seeds)} runs in {time.perf_counter() - start:.0f} s")
     return 0
+
+
+def _saturation_line(f: dict) -> str:
+    c, head, scratch = f["chain"], f["fd_head_start"], f["fd_scratch"]
+    return (f"D {c['d']:.4f}  |dl/dx| {c['dl_dx']:.2f}  |dD/dx| {c['dD_dx']:.4f}  at x {c['ratio']:.0f}x  "
+            f"grad ratio {f['grad_ratio']:.1f}x  FD start {f['fd_start']:.0f}  scratch {scratch['non_saturating']:.0f}/"
+            f"{scratch['saturating']:.0f}  head start {head['non_saturating']:.0f}/{head['saturating']:.0f}  "
+            f"{f['seconds']:.0f} s")
+
+
+STUDIES["saturation"] = Study(
+    "saturation", "03", "the chain before and after D's head start; both G losses from scratch and after the head "
+    "start: gradient ratios and FD",
+    lambda seed, steps: saturation.saturation_figures(seed, steps),
+    lambda: {"config": saturation.strong_d_config().to_dict(), "head_start": saturation.HEAD_START,
+             "after_head_start": saturation.AFTER_HEAD_START, "window": list(saturation.WINDOW),
+             "probe_seed": saturation.PROBE_SEED, "function": "saturation.saturation_figures"},
+    _saturation_line)
