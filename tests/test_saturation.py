@@ -83,8 +83,9 @@ def test_a_pre_trained_comparison_cannot_take_a_custom_loss():
         compare_losses(TINY, None, pretrained=True, g_loss=lambda logits, loss: logits.mean())
 
 
-def test_the_saturating_preset_differs_from_vanilla_only_in_the_loss():
-    assert get_preset("saturating").config == get_preset("vanilla").config.replace(loss="saturating")
+def test_the_saturating_preset_is_vanilla_with_the_saturating_loss_and_equal_lrs():
+    vanilla = get_preset("vanilla").config
+    assert get_preset("saturating").config == vanilla.replace(loss="saturating", lr_g=vanilla.lr_d)
 
 
 def test_notebook_03_presets_differ_only_in_the_loss_and_are_the_strong_d_setting():
