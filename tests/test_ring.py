@@ -95,15 +95,27 @@ def test_ring_metrics_uses_2500_samples_from_a_fixed_z():
     assert sum(first["per_mode"]) <= 2500
 
 
-def test_ring_presets_differ_only_in_the_remedy():
-    vanilla, fixed = get_preset("ring").config.to_dict(), get_preset("ring-fixed").config.to_dict()
-    assert vanilla["dataset"] == fixed["dataset"] == "ring"
-    assert {k for k in vanilla if vanilla[k] != fixed[k]} == {"pack"}
-    assert vanilla["pack"] == 1 < fixed["pack"]
+def test_plain_ring_preset_plays_one_d_step_and_one_g_step_at_equal_constant_learning_rates():
+    plain = get_preset("ring").config
+    assert plain.dataset == "ring" and plain.pack == 1
+    assert (plain.d_steps, plain.g_steps, plain.lr_schedule) == (1, 1, "constant")
+    assert plain.lr_g == plain.lr_d
+
+
+def test_fast_g_preset_is_the_plain_ring_with_three_settings_pushing_towards_collapse():
+    plain, fast = get_preset("ring").config.to_dict(), get_preset("ring-fast-g").config.to_dict()
+    assert {k for k in plain if plain[k] != fast[k]} == {"g_steps", "lr_g", "lr_schedule"}
+    assert fast["g_steps"] == 2 and fast["lr_g"] == 6 * fast["lr_d"] and fast["lr_schedule"] == "cosine"
+
+
+def test_pacgan_preset_is_the_fast_g_preset_with_packing_and_nothing_else():
+    fast, pac = get_preset("ring-fast-g").config.to_dict(), get_preset("ring-fast-g-pacgan").config.to_dict()
+    assert {k for k in fast if fast[k] != pac[k]} == {"pack"}
+    assert fast["pack"] == 1 < pac["pack"] == 2
 
 
 def test_cosine_lr_schedule_anneals_from_lr_to_zero_over_the_budget():
-    # the ring presets rely on it: samples only get sharp (>= 90% within 3 sd) once the learning rates are small
+    # ring-fast-g relies on it: its samples only get sharp (>= 90% within 3 sd) once the learning rates are small
     cosine = GANConfig(dataset="ring", lr_schedule="cosine")
     factors = [lr_factor(cosine, step, total=10) for step in range(12)]
     assert factors[0] == 1.0 and factors[5] == pytest.approx(0.5)
@@ -130,15 +142,15 @@ def _final_metrics(name: str) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_vanilla_gan_on_the_ring_collapses_to_at_most_4_modes_in_8_of_10_seeds():
-    results = _final_metrics("ring")
+def test_fast_g_gan_on_the_ring_collapses_to_at_most_4_modes_in_8_of_10_seeds():
+    results = _final_metrics("ring-fast-g")
     collapsed = [r["modes_covered"] <= 4 for r in results]
     assert sum(collapsed) >= 8, [(r["modes_covered"], round(r["high_quality"], 1)) for r in results]
 
 
 @pytest.mark.slow
 def test_pacgan_on_the_ring_covers_8_modes_with_90_percent_high_quality_in_9_of_10_seeds():
-    results = _final_metrics("ring-fixed")
+    results = _final_metrics("ring-fast-g-pacgan")
     good = [r["modes_covered"] == 8 and r["high_quality"] >= 90 for r in results]
     assert sum(good) >= 9, [(r["modes_covered"], round(r["high_quality"], 1)) for r in results]
 
