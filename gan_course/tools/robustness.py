@@ -179,3 +179,45 @@ def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save
             print(f"saved {save_results(study, per_seed, steps, directory)}")
     print(f"{len(names) * len(seeds)} runs in {time.perf_counter() - start:.0f} s")
     return 0
+
+
+# ------------------------------------------------------------------ notebook 04: ring settings that are not presets
+def _ring_study(name: str, description: str, make_config: Callable[[], Any]) -> Study:
+    """A study that trains ``make_config()`` on the ring and measures modes covered and high-quality %."""
+
+    def measure(seed: int, steps: int | None) -> dict:
+        config = make_config()
+        data = load_dataset("ring", verbose=False)
+        run = train(config, data, seed=seed, steps=steps, progress=False)
+        m = ring_metrics(run.generator, data)
+        return {"seconds": run.seconds, "steps": int(run.history["step"][-1]), "modes": m["modes_covered"],
+                "high_quality": m["high_quality"]}
+
+    return Study(name, "04", description, measure, lambda: {"config": make_config().to_dict()}, _preset_line)
+
+
+def _ring_variant(preset: str, **changes: Any) -> Callable[[], Any]:
+    return lambda: get_preset(preset).config.replace(**changes)
+
+
+def _playground(pack: int = 1) -> Callable[[], Any]:
+    def make_config() -> Any:
+        from gan_course.modecollapse import playground_config  # widgets load only when this study runs
+
+        return playground_config().replace(pack=pack)
+
+    return make_config
+
+
+for _study in (
+    _ring_study("ring-playground", "notebook 04's playground as it starts: ring-fast-g, constant lr, 4,000 rounds",
+                _playground()),
+    _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(2)),
+    _ring_study("ring-fast-g-constant", "ring-fast-g with a constant lr schedule (8,000 rounds): the schedule's part",
+                _ring_variant("ring-fast-g", lr_schedule="constant")),
+    _ring_study("ring-fast-g-l1", "ring-fast-g with l = 1 (G still at 6x D's lr): the part of l = 2",
+                _ring_variant("ring-fast-g", g_steps=1)),
+    _ring_study("ring-fast-g-equal-lr", "ring-fast-g with G's lr equal to D's (l = 2 kept): the part of the 6x lr",
+                _ring_variant("ring-fast-g", lr_g=1e-3)),
+):
+    STUDIES[_study.name] = _study
