@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -13,9 +15,11 @@ import torch
 from gan_course.data import Ring
 from gan_course.config import GANConfig
 from gan_course.losses import generator_loss
+from gan_course.metrics import mode_coverage
 from gan_course.experiments import get_preset
 from gan_course.modecollapse import (LIM, PLAYGROUND_STEPS, Playground, SnapshotViewer, decision_map, frame_recorder,
-                                     generator_push, playground_config, plot_frame, real_points)
+                                     generator_push, playground_config, plot_frame, real_points,
+                                     where_samples_lie)
 from gan_course.train import build_models, train
 from gan_course.widgets import PROBE
 from helpers import figure_pixels
@@ -190,3 +194,25 @@ def test_packing_m_samples_is_one_reshape_to_m_samples_side_by_side():
     assert torch.equal(packed[1], torch.cat([x[3], x[4], x[5]]))
     with torch.no_grad():
         assert torch.equal(D.net(packed).squeeze(1), D(x))
+
+
+def test_a_collapsed_cluster_reaches_one_mode_whatever_its_distance_to_it():
+    ring = Ring()
+    off_mode = ring.modes[2] * 1.2 + 0.001 * torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
+    assert mode_coverage(off_mode, ring.modes, ring.sd)["modes_covered"] == 0
+    assert where_samples_lie(off_mode, ring)["modes_reached"] == 1
+
+
+def test_a_blurry_cover_reaches_every_mode_though_it_covers_none():
+    ring = Ring()
+    points, _ = Ring(sd=8 * ring.sd).sample(2500, torch.Generator().manual_seed(0))  # the ring, 8x too wide
+    assert mode_coverage(points, ring.modes, ring.sd)["high_quality"] < 20
+    assert where_samples_lie(points, ring)["modes_reached"] == 8
+
+
+def test_real_samples_lie_a_median_of_sqrt_2_ln_2_sd_from_their_mode():
+    ring = Ring()
+    points, _ = ring.sample(20000, torch.Generator().manual_seed(0))
+    lie = where_samples_lie(points, ring)
+    assert lie["modes_reached"] == 8
+    assert lie["median_sd"] == pytest.approx(math.sqrt(2 * math.log(2)), rel=0.03)  # median of a Rayleigh(1)

@@ -182,18 +182,29 @@ def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save
 
 
 # ------------------------------------------------------------------ notebook 04: ring settings that are not presets
+def _ring_line(f: dict) -> str:
+    return _preset_line(f) + f"  reached {f['modes_reached']}/8  median {f['median_sd']:6.1f} sd"
+
+
 def _ring_study(name: str, description: str, make_config: Callable[[], Any]) -> Study:
-    """A study that trains ``make_config()`` on the ring and measures modes covered and high-quality %."""
+    """Train ``make_config()`` on the ring: modes covered, high-quality %, and where the samples lie at any distance."""
 
     def measure(seed: int, steps: int | None) -> dict:
+        from gan_course.metrics import RING_METRIC_SEED
+        from gan_course.modecollapse import where_samples_lie  # widgets load only when this study runs
+        from gan_course.seeding import fixed_noise
+
         config = make_config()
         data = load_dataset("ring", verbose=False)
         run = train(config, data, seed=seed, steps=steps, progress=False)
         m = ring_metrics(run.generator, data)
+        with torch.no_grad():
+            z = fixed_noise(2500, config.latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
+            points = run.generator(z.to(next(run.generator.parameters()).device))  # (2500, 2)
         return {"seconds": run.seconds, "steps": int(run.history["step"][-1]), "modes": m["modes_covered"],
-                "high_quality": m["high_quality"]}
+                "high_quality": m["high_quality"], **where_samples_lie(points.cpu(), data)}
 
-    return Study(name, "04", description, measure, lambda: {"config": make_config().to_dict()}, _preset_line)
+    return Study(name, "04", description, measure, lambda: {"config": make_config().to_dict()}, _ring_line)
 
 
 def _ring_variant(preset: str, **changes: Any) -> Callable[[], Any]:
@@ -210,6 +221,8 @@ def _playground(pack: int = 1) -> Callable[[], Any]:
 
 
 for _study in (
+    *(_ring_study(name, get_preset(name).description, _ring_variant(name))  # the ring presets, measured in full
+      for name in ("ring", "ring-fast-g", "ring-fast-g-pacgan")),
     _ring_study("ring-playground", "notebook 04's playground as it starts: ring-fast-g, constant lr, 4,000 rounds",
                 _playground()),
     _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(2)),
