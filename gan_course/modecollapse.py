@@ -4,7 +4,7 @@ At every snapshot :func:`frame_recorder` records what GAN Lab draws: D's decisio
 $D(x) = \sigma(\ell(x))$ on a grid, G's samples from a fixed $z$, and the direction each sample is
 pushed, $-\partial \mathcal{L}_G / \partial x$ at $x = G(z)$. :func:`plot_frame` draws one frame;
 :class:`SnapshotViewer` scrubs through them with a slider; :class:`Playground` continues one run of
-:func:`gan_course.train.train` N rounds at a time, with k, the learning rates and PacGAN packing under
+:func:`gan_course.train.train` N rounds at a time, with k, l, the learning rates and PacGAN packing under
 the student's control.
 """
 
@@ -20,6 +20,7 @@ import torch
 
 from gan_course.config import GANConfig
 from gan_course.data import Ring
+from gan_course.experiments import get_preset
 from gan_course.losses import generator_loss
 from gan_course.metrics import RING_METRIC_SEED, ring_metrics
 from gan_course.models import Discriminator, Generator
@@ -141,6 +142,19 @@ def real_points(ring: Ring | None = None, n: int = 400, seed: int = 0) -> torch.
     return ring.sample(n, torch.Generator().manual_seed(seed))[0]
 
 
+def where_samples_lie(points: torch.Tensor, ring: Ring | None = None, min_share: float = 0.02) -> dict:
+    """Where samples (N, 2) lie at ANY distance from a mode, which tells collapse from a blurry cover.
+
+    ``modes_reached``: modes that are the nearest mode of at least ``min_share`` of the samples (a collapsed G
+    reaches few, a blurry cover all 8, while both can have 0 modes covered); ``median_sd``: the median distance
+    to the nearest mode, in the ring's sd (real data: about 1.2).
+    """
+    ring = ring or Ring()
+    nearest_dist, nearest = torch.cdist(torch.as_tensor(points, dtype=torch.float32), ring.modes).min(1)  # (N,)
+    shares = torch.bincount(nearest, minlength=ring.n_modes) / len(nearest)  # (n_modes,)
+    return {"modes_reached": int((shares >= min_share).sum()), "median_sd": float(nearest_dist.median() / ring.sd)}
+
+
 def _frame_figure(frame: dict, real: torch.Tensor):
     fig, ax = plt.subplots(figsize=(4.4, 4.4))
     plot_frame(frame, real, ax=ax)
@@ -174,18 +188,27 @@ class SnapshotViewer:
         return self.figure
 
 
+PLAYGROUND_STEPS = 4000  # the rounds (8 clicks of 500) after which notebook 04 says what the playground shows
+
+
+def playground_config() -> GANConfig:
+    """The playground's start: ``ring-fast-g`` with a constant learning rate (a cosine one stops at its horizon)."""
+    return get_preset("ring-fast-g").config.replace(lr_schedule="constant", steps=PLAYGROUND_STEPS)
+
+
 # Bounds on the playground's number boxes: a typed 10**9 must not hang the kernel.
 MAX_K, MAX_STEPS_PER_CLICK, MAX_LR = 20, 5000, 1.0
 
 
 class Playground:
-    """Train G and D on the ring N rounds at a time with your k, learning rates and remedy.
+    """Train G and D on the ring N rounds at a time with your k, l, learning rates and remedy.
 
     It continues one :func:`~gan_course.train.train` run (its :class:`~gan_course.train.TrainState`), so it
-    follows every field of its config: the optimiser, l, the batch size, a learning-rate schedule (whose
-    horizon is the config's ``steps``). Every control's callback is a plain method (``train_clicked``,
-    ``reset_clicked``), so it runs in pytest without a browser. Changing k or a learning rate applies to the
-    next rounds; switching the remedy (PacGAN packing) on or off starts a fresh pair of nets, because a
+    follows every field of its config: the optimiser, the batch size, a learning-rate schedule (whose
+    horizon is the config's ``steps``: a cosine schedule stops moving the nets there, so give the
+    playground a constant one). Every control's callback is a plain method (``train_clicked``,
+    ``reset_clicked``), so it runs in pytest without a browser. Changing k, l or a learning rate applies to
+    the next rounds; switching the remedy (PacGAN packing) on or off starts a fresh pair of nets, because a
     packed D has a different input layer.
     """
 
@@ -195,6 +218,7 @@ class Playground:
         self.remedy_pack = remedy_pack if config.pack == 1 else config.pack
         self.real = real_points(self.ring)
         self.k = w.IntText(value=config.d_steps, description="k (D-steps)")
+        self.l = w.IntText(value=config.g_steps, description="l (G-steps)")
         self.lr_d = w.FloatText(value=config.lr_d, description="lr D", step=1e-4)
         self.lr_g = w.FloatText(value=config.lr_g, description="lr G", step=1e-4)
         self.remedy = w.Checkbox(value=config.pack > 1, description=f"remedy: PacGAN (pack {self.remedy_pack})")
@@ -207,7 +231,7 @@ class Playground:
         self.reset_button.on_click(lambda _: self.reset_clicked())
         self.remedy.observe(lambda _: self.reset_clicked(), names="value")
         self.widget = w.VBox([
-            w.HBox([self.k, self.n_steps]),
+            w.HBox([self.k, self.l, self.n_steps]),
             w.HBox([self.lr_d, self.lr_g]),
             w.HBox([self.remedy, self.train_button, self.reset_button]),
             self.readout, self.out,
@@ -220,16 +244,18 @@ class Playground:
     # ------------------------------------------------------------------ callbacks
     def current_config(self) -> GANConfig:
         """The config the controls describe; a ValueError names a bad control value."""
-        k = self.k.value
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise ValueError(f"k (D-steps per round) must be a whole number from 1 to {MAX_K}, got {k!r}")
+        for name, box in (("k (D-steps per round)", self.k), ("l (G-steps per round)", self.l)):
+            value = box.value
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
+                raise ValueError(f"{name} must be a whole number from 1 to {MAX_K}, got {value!r}")
         for name, box in (("lr D", self.lr_d), ("lr G", self.lr_g)):
             value = box.value
             if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_LR):
                 raise ValueError(f"{name} (learning rate) must be a number > 0 and at most {MAX_LR:g}, e.g. 1e-3; "
                                  f"got {value!r}")
         pack = self.remedy_pack if self.remedy.value else 1
-        return self.base.replace(d_steps=k, lr_d=float(self.lr_d.value), lr_g=float(self.lr_g.value), pack=pack)
+        return self.base.replace(d_steps=self.k.value, g_steps=self.l.value, lr_d=float(self.lr_d.value),
+                                 lr_g=float(self.lr_g.value), pack=pack)
 
     def _steps(self) -> int:
         n = self.n_steps.value
@@ -250,7 +276,7 @@ class Playground:
         self.draw()
 
     def train_clicked(self) -> None:
-        """Train N more rounds with the current k and learning rates, then update the readout and picture."""
+        """Train N more rounds with the current k, l and learning rates, then update the readout and picture."""
         try:
             config, n = self.current_config(), self._steps()
         except ValueError as err:
@@ -275,7 +301,7 @@ class Playground:
         self.frame["step"] = s.step
         m = self.frame["metrics"]
         remedy = f"PacGAN pack {c.pack}" if c.pack > 1 else "none"
-        self.readout.value = (f"<b>step {s.step}</b> &middot; k = {c.d_steps} &middot; lr D {c.lr_d:g}, "
+        self.readout.value = (f"<b>step {s.step}</b> &middot; k = {c.d_steps}, l = {c.g_steps} &middot; lr D {c.lr_d:g}, "
                               f"lr G {c.lr_g:g} &middot; remedy: {remedy} &middot; "
                               f"<b>modes covered {m['modes_covered']}/8</b> &middot; "
                               f"<b>high-quality {m['high_quality']:.1f}%</b>")

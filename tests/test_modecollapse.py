@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +15,11 @@ import torch
 from gan_course.data import Ring
 from gan_course.config import GANConfig
 from gan_course.losses import generator_loss
-from gan_course.modecollapse import (LIM, Playground, SnapshotViewer, decision_map, frame_recorder, generator_push,
-                                     plot_frame, real_points)
+from gan_course.metrics import mode_coverage
+from gan_course.experiments import get_preset
+from gan_course.modecollapse import (LIM, PLAYGROUND_STEPS, Playground, SnapshotViewer, decision_map, frame_recorder,
+                                     generator_push, playground_config, plot_frame, real_points,
+                                     where_samples_lie)
 from gan_course.train import build_models, train
 from gan_course.widgets import PROBE
 from helpers import figure_pixels
@@ -99,13 +104,13 @@ def test_train_button_advances_steps_and_updates_the_readout(playground):
     assert "modes covered" in playground.readout.value and "high-quality" in playground.readout.value
 
 
-def test_changing_k_and_learning_rates_applies_to_the_next_steps(playground):
-    playground.k.value, playground.lr_d.value, playground.lr_g.value = 3, 5e-4, 2e-4
+def test_changing_k_l_and_learning_rates_applies_to_the_next_steps(playground):
+    playground.k.value, playground.l.value, playground.lr_d.value, playground.lr_g.value = 3, 2, 5e-4, 2e-4
     playground.train_clicked()
-    assert playground.config.d_steps == 3
+    assert (playground.config.d_steps, playground.config.g_steps) == (3, 2)
     assert playground.state.opt_d.param_groups[0]["lr"] == 5e-4
     assert playground.state.opt_g.param_groups[0]["lr"] == 2e-4
-    assert "k = 3" in playground.readout.value
+    assert "k = 3, l = 2" in playground.readout.value
 
 
 def test_remedy_switches_to_a_packed_discriminator_and_restarts(playground):
@@ -126,6 +131,7 @@ def test_same_seed_and_controls_give_the_same_readout():
 @pytest.mark.parametrize("control, value, message", [
     ("k", 0, "k (D-steps per round) must be a whole number from 1 to 20, got 0"),
     ("k", 10**9, "k (D-steps per round) must be a whole number from 1 to 20, got 1000000000"),
+    ("l", 0, "l (G-steps per round) must be a whole number from 1 to 20, got 0"),
     ("lr_d", 0.0, "lr D (learning rate) must be a number > 0 and at most 1"),
     ("lr_g", -1e-3, "lr G (learning rate) must be a number > 0 and at most 1"),
     ("lr_g", 1e300, "lr G (learning rate) must be a number > 0 and at most 1, e.g. 1e-3; got 1e+300"),
@@ -170,3 +176,43 @@ def test_playground_rounds_are_the_training_loops_rounds():
     direct = train(TINY, Ring(), seed=4, steps=12, progress=False, device="cpu")
     for a, b in zip(playground.state.generator.parameters(), direct.generator.parameters()):
         assert torch.equal(a, b)
+
+
+def test_playground_starts_from_the_fast_g_preset_with_a_constant_schedule():
+    config, fast = playground_config().to_dict(), get_preset("ring-fast-g").config.to_dict()
+    assert {k for k in config if config[k] != fast[k]} == {"lr_schedule", "steps"}
+    assert config["lr_schedule"] == "constant" and config["steps"] == PLAYGROUND_STEPS
+    assert Playground(playground_config(), steps_per_click=5).l.value == fast["g_steps"] == 2
+
+
+def test_packing_m_samples_is_one_reshape_to_m_samples_side_by_side():
+    """Notebook 04's pack(): row i of the packed batch holds samples i*m ... i*m + m - 1, one input of D."""
+    torch.manual_seed(0)
+    _, D = build_models(TINY.replace(pack=3, batch_size=30), data_dim=2)
+    x = torch.randn(6, 2)
+    packed = x.reshape(len(x) // 3, 3 * x.shape[1])  # (2, 6)
+    assert torch.equal(packed[1], torch.cat([x[3], x[4], x[5]]))
+    with torch.no_grad():
+        assert torch.equal(D.net(packed).squeeze(1), D(x))
+
+
+def test_a_collapsed_cluster_reaches_one_mode_whatever_its_distance_to_it():
+    ring = Ring()
+    off_mode = ring.modes[2] * 1.2 + 0.001 * torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
+    assert mode_coverage(off_mode, ring.modes, ring.sd)["modes_covered"] == 0
+    assert where_samples_lie(off_mode, ring)["modes_reached"] == 1
+
+
+def test_a_blurry_cover_reaches_every_mode_though_it_covers_none():
+    ring = Ring()
+    points, _ = Ring(sd=8 * ring.sd).sample(2500, torch.Generator().manual_seed(0))  # the ring, 8x too wide
+    assert mode_coverage(points, ring.modes, ring.sd)["high_quality"] < 20
+    assert where_samples_lie(points, ring)["modes_reached"] == 8
+
+
+def test_real_samples_lie_a_median_of_sqrt_2_ln_2_sd_from_their_mode():
+    ring = Ring()
+    points, _ = ring.sample(20000, torch.Generator().manual_seed(0))
+    lie = where_samples_lie(points, ring)
+    assert lie["modes_reached"] == 8
+    assert lie["median_sd"] == pytest.approx(math.sqrt(2 * math.log(2)), rel=0.03)  # median of a Rayleigh(1)
