@@ -88,6 +88,138 @@ def cancellation(weights: torch.Tensor) -> torch.Tensor:
     return torch.where(total > 0, 1 - weights.sum(1).abs() / total.clamp_min(1e-12), torch.zeros_like(total))
 
 
+# ------------------------------------------------------------- the slide's chain, measured
+# Each measure comes with the value it takes by chance, so that a number reads against a baseline:
+# an untrained D, shuffled pixel pairs, or noise of the same energy placed independently.
+def _border_index(mask: torch.Tensor) -> torch.Tensor:
+    """Flat indices (P,) of the masked pixels of a (28, 28) or (784,) mask."""
+    mask = torch.as_tensor(mask, dtype=torch.bool).flatten().cpu()
+    if mask.numel() != 784 or not mask.any():
+        raise ValueError(f"mask must select some of the 28 x 28 pixels, got {mask.numel()} entries, {int(mask.sum())} set")
+    return mask.nonzero().flatten()
+
+
+def neighbour_pairs(mask: torch.Tensor) -> torch.Tensor:
+    """Pairs of masked pixels side by side (right or below), as positions in the masked vector: (n_pairs, 2)."""
+    mask = torch.as_tensor(mask, dtype=torch.bool).view(28, 28).cpu()
+    position = torch.full((28, 28), -1, dtype=torch.long)
+    position[mask] = torch.arange(int(mask.sum()))
+    pairs = []
+    for a, b in ((position[:, :-1], position[:, 1:]), (position[:-1, :], position[1:, :])):
+        both = (a >= 0) & (b >= 0)
+        pairs.append(torch.stack([a[both], b[both]], dim=1))
+    return torch.cat(pairs)
+
+
+def evenly_lit_response(rows: torch.Tensor) -> torch.Tensor:
+    r"""Squared response of each row (H, P) to an evenly lit border over its mean response to random-sign noise
+    of the same energy: $(\sum_j w_j)^2 / \sum_j w_j^2$, shape (H,).
+
+    The slide's two pixels: $+a, -a$ gives 0 (the pair cancels, $a n - a n = 0$). Weights of random signs
+    give 1 on average (an untrained D). A row of one sign, a detector of light on the border, gives up to P.
+    Applied to D's gradient on the border, it compares the feedback G gets for noise that is equal on all
+    border pixels with the feedback for independent noise of the same energy.
+    """
+    rows = torch.as_tensor(rows, dtype=torch.float64)
+    if rows.dim() == 1:
+        rows = rows.unsqueeze(0)
+    norm2 = rows.pow(2).sum(1)
+    return torch.where(norm2 > 0, rows.sum(1).pow(2) / norm2.clamp_min(1e-300), torch.zeros_like(norm2)).float()
+
+
+def pair_correlation(rows: torch.Tensor, pairs: torch.Tensor) -> float:
+    """Pearson correlation of the two values of each pair, pooled over rows (H, P) and pairs (n_pairs, 2).
+
+    Negative when the pairs tend to hold $+a, -a$ (cancelling), positive when they tend to share a sign.
+    """
+    rows = torch.as_tensor(rows, dtype=torch.float64)
+    a, b = rows[:, pairs[:, 0]].flatten(), rows[:, pairs[:, 1]].flatten()
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / (a.norm() * b.norm()).clamp_min(1e-300))
+
+
+def shuffled_pairs(n_pixels: int, n_pairs: int, seed: int = 0) -> torch.Tensor:
+    """Random pairs (n_pairs, 2) of distinct positions among ``n_pixels``: the baseline for neighbour pairs."""
+    g = torch.Generator().manual_seed(seed)
+    first = torch.randint(n_pixels, (n_pairs,), generator=g)
+    second = (first + torch.randint(1, n_pixels, (n_pairs,), generator=g)) % n_pixels
+    return torch.stack([first, second], dim=1)
+
+
+def weight_pair_correlation(weights: torch.Tensor, mask: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """Correlation of D's first-layer weights (H, P) on neighbouring border pixels, and on random border pairs."""
+    pairs = neighbour_pairs(mask)
+    return {"neighbours": pair_correlation(weights, pairs),
+            "shuffled": pair_correlation(weights, shuffled_pairs(weights.shape[1], 4 * len(pairs), seed))}
+
+
+def noise_pair_correlation(images: torch.Tensor, mask: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """Does G's border noise correlate across pixel pairs? Over samples (N, 1, 28, 28): the mean correlation of
+    neighbouring border pixels, of random pairs of border pixels, and of random pairs after each pixel's values
+    were shuffled over the samples on their own (chance: 0)."""
+    p = (_flat(images)[:, _border_index(mask)].double() + 1) / 2  # (N, P) on the [0, 1] scale
+    p = p - p.mean(0)
+    std = p.std(0)
+    keep = std > 1e-6  # a pixel that never changes has no correlation
+    z = p[:, keep] / std[keep]
+    n = z.shape[1]
+    if n < 2:
+        raise ValueError("fewer than two border pixels vary over the samples: no correlation to measure")
+    corr = lambda pairs: float((z[:, pairs[:, 0]] * z[:, pairs[:, 1]]).mean(0).mean())  # noqa: E731
+    position = torch.full((len(keep),), -1, dtype=torch.long)
+    position[keep] = torch.arange(n)
+    neighbours = position[neighbour_pairs(mask)]
+    neighbours = neighbours[(neighbours >= 0).all(1)]
+    g = torch.Generator().manual_seed(seed)
+    independent = torch.stack([col[torch.randperm(len(col), generator=g)] for col in z.T], dim=1)
+    random_pairs = shuffled_pairs(n, 4 * len(neighbours), seed)
+    return {"neighbours": corr(neighbours), "random_pairs": corr(random_pairs),
+            "independent": float((independent[:, random_pairs[:, 0]] * independent[:, random_pairs[:, 1]]).mean(0).mean())}
+
+
+def border_gradient(discriminator: torch.nn.Module, images: torch.Tensor, mask: torch.Tensor,
+                    n_masks: int = 0) -> torch.Tensor:
+    r"""What D tells G on the border: $\partial \ell / \partial p_j$ of D's logit $\ell$ at each image (N, 1, 28, 28),
+    for the border pixels $p_j = (x_j + 1) / 2$ on the [0, 1] scale, shape (N, P).
+
+    ``n_masks`` = 0 evaluates D as it is deployed (eval mode, no dropout). ``n_masks`` = K > 0 averages the
+    gradient over K draws of D's dropout in training mode: the mean feedback G gets during training.
+    """
+    index = _border_index(mask)
+    x = _flat(images).clone().requires_grad_(True)  # (N, 784)
+    was_training = discriminator.training
+    params = [p.requires_grad for p in discriminator.parameters()]
+    discriminator.requires_grad_(False)
+    try:
+        discriminator.train(n_masks > 0)
+        total = torch.zeros_like(x)
+        for _ in range(max(n_masks, 1)):
+            (grad,) = torch.autograd.grad(discriminator(x).sum(), x)
+            total += grad
+    finally:
+        discriminator.train(was_training)
+        for p, flag in zip(discriminator.parameters(), params):
+            p.requires_grad_(flag)
+    return (2 * total / max(n_masks, 1))[:, index]  # dl/dp = 2 dl/dx
+
+
+def feedback_on_noise(gradient: torch.Tensor, noise: torch.Tensor, n_shuffles: int = 20, seed: int = 0) -> dict[str, float]:
+    r"""D's feedback along G's own border noise against the same noise placed independently.
+
+    For each sample, $|g \cdot n|$ with $g$ the border gradient (N, P) and $n$ G's border pixels (N, P), and
+    $\mathrm{rms}_\pi |g \cdot \pi(n)|$ over random permutations $\pi$ of the border pixels: the same values, the
+    same energy, independent placement. ``ratio`` = median over samples of along / shuffled: 1 by chance, near
+    0 when G's noise sits where D's gradient cancels (the slide's "ok"), above 1 when D looks right at it.
+    """
+    g_, n_ = torch.as_tensor(gradient, dtype=torch.float64), torch.as_tensor(noise, dtype=torch.float64)
+    along = (g_ * n_).sum(1).abs()  # (N,)
+    gen = torch.Generator().manual_seed(seed)
+    shuffled = torch.stack([(g_ * n_[:, torch.randperm(n_.shape[1], generator=gen)]).sum(1) for _ in range(n_shuffles)])
+    rms = shuffled.pow(2).mean(0).sqrt()  # (N,)
+    ratio = along / rms.clamp_min(1e-300)
+    return {"along": float(along.median()), "shuffled": float(rms.median()), "ratio": float(ratio.median())}
+
+
 # ------------------------------------------------------------------------------- plots
 def show_border_map(images: torch.Tensor, mask: torch.Tensor, title: str = "", ax=None, vmax: float = 0.1):
     """Mean pixel (on [0, 1]) of images (N, 1, 28, 28) in [-1, 1] on the border pixels; the digit area blank."""
@@ -180,3 +312,72 @@ class DropoutRateWidget:
 
         self.shown = redraw(self.output, draw)
         return self.shown
+
+
+# --------------------------------------------------------------------- per-seed figures on MNIST
+def shifted_digits(digits, max_shift: int = 4, seed: int = 0):
+    """The digits, each moved by a random (dy, dx) in [-max_shift, max_shift]^2 with black filling in:
+    data whose frame carries real strokes, so a D trained on it has no always-black border to exploit."""
+    from gan_course.data import Digits
+
+    g = torch.Generator().manual_seed(seed)
+    shifts = torch.randint(-max_shift, max_shift + 1, (len(digits), 2), generator=g)
+    padded = torch.nn.functional.pad(digits.images.cpu(), (max_shift,) * 4, value=-1.0)  # (N, 1, 28 + 2s, 28 + 2s)
+    moved = torch.stack([padded[i, :, max_shift - dy:max_shift - dy + 28, max_shift - dx:max_shift - dx + 28]
+                         for i, (dy, dx) in enumerate(shifts.tolist())])
+    return Digits(moved, digits.labels.cpu(), f"{digits.source}, shifted by up to {max_shift} pixels")
+
+
+def final_samples(generator: torch.nn.Module, latent_dim: int, n: int = 2000, seed: int = 0) -> torch.Tensor:
+    """What ``python -m gan_course sample RUN --n n --seed seed`` writes: (n, 1, 28, 28) in [-1, 1] from fixed noise."""
+    from gan_course.device import fixed_noise
+
+    generator.eval()
+    with torch.no_grad():
+        return generator(fixed_noise(n, latent_dim, seed)).view(-1, 1, 28, 28).clamp(-1, 1).cpu()
+
+
+def discriminator_figures(discriminator: torch.nn.Module, mask: torch.Tensor) -> dict[str, float]:
+    """D's first-layer border weights: mean evenly-lit response over units (chance 1) and the neighbour-pair
+    correlation against random pairs."""
+    weights = border_weights(discriminator, mask)
+    pairs = weight_pair_correlation(weights, mask)
+    return {"evenly_lit": float(evenly_lit_response(weights).mean()),
+            "pair_corr": pairs["neighbours"], "pair_corr_shuffled": pairs["shuffled"]}
+
+
+def feedback_figures(discriminator: torch.nn.Module, fakes: torch.Tensor, mask: torch.Tensor,
+                     n_masks: int = 0) -> dict[str, float]:
+    """D's gradient to G on the border of fakes (N, 1, 28, 28): evenly-lit response of the gradient (chance 1)
+    and the feedback along G's own noise over the same noise shuffled (chance 1)."""
+    gradient = border_gradient(discriminator, fakes, mask, n_masks)  # (N, P)
+    noise = (_flat(fakes)[:, _border_index(mask)] + 1) / 2  # (N, P)
+    along = feedback_on_noise(gradient, noise)
+    return {"grad_evenly_lit": float(evenly_lit_response(gradient).median()), "grad_along_noise": along["ratio"],
+            "grad_norm": float(gradient.norm(dim=1).median()), "grad_mean": float(gradient.mean(1).median())}
+
+
+def mnist_chain(config, data, seed: int, mask: torch.Tensor, n_samples: int = 2000, n_probe: int = 500) -> dict:
+    """Train ``config`` with its input dropout and without (control) from ``seed``; every step of the slide's
+    chain for both, on the final generator (``n_samples`` from fixed noise, seed 0)."""
+    from gan_course.device import seed_everything
+    from gan_course.train import build_models, train
+
+    seed_everything(seed)
+    _, untrained = build_models(config)  # the same initial D as both runs
+    figures: dict = {"seed": seed, **{f"untrained_{k}": v for k, v in discriminator_figures(untrained, mask).items()}}
+    for name, rate in (("dropout", config.input_dropout), ("control", 0.0)):
+        run = train(config.replace(input_dropout=rate), data, seed=seed, progress=False, device="cpu")
+        fakes = final_samples(run.generator, config.latent_dim, n_samples)
+        noise = noise_pair_correlation(fakes, mask)
+        figures.update({
+            f"{name}_border_energy": border_energy(fakes, mask),
+            f"{name}_late_border_energy": late_border_energy(run.snapshots, mask),
+            f"{name}_seconds": run.seconds,
+            f"{name}_noise_corr": noise["neighbours"], f"{name}_noise_corr_random": noise["random_pairs"],
+            **{f"{name}_{k}": v for k, v in discriminator_figures(run.discriminator, mask).items()},
+            **{f"{name}_{k}": v for k, v in feedback_figures(run.discriminator, fakes[:n_probe], mask).items()},
+        })
+    figures["ratio"] = figures["dropout_border_energy"] / figures["control_border_energy"]
+    figures["late_ratio"] = figures["dropout_late_border_energy"] / figures["control_late_border_energy"]
+    return figures
