@@ -381,3 +381,47 @@ def mnist_chain(config, data, seed: int, mask: torch.Tensor, n_samples: int = 20
     figures["ratio"] = figures["dropout_border_energy"] / figures["control_border_energy"]
     figures["late_ratio"] = figures["dropout_late_border_energy"] / figures["control_late_border_energy"]
     return figures
+
+
+def plot_paired_seeds(with_dropout: Sequence[float], control: Sequence[float], ylabel: str, ax=None,
+                      labels: tuple[str, str] = ("input dropout", "control"), log: bool = False):
+    """One line per seed from its control value to its value with input dropout: the per-seed distribution."""
+    if len(with_dropout) != len(control) or not len(control):
+        raise ValueError(f"need one value per seed in both runs, got {len(with_dropout)} and {len(control)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 3))
+    for a, b in zip(control, with_dropout):
+        ax.plot([0, 1], [a, b], color="C3" if b < a else "C0", alpha=0.7, marker="o", ms=4)
+    ax.set_xticks([0, 1], [labels[1], labels[0]])
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    return ax
+
+
+def plot_seed_ratios(ratios: Sequence[float], threshold: float = 0.5, ax=None, label: str = "with / without input dropout"):
+    """The per-seed ratios as dots against the line ``threshold``; the title counts the seeds at or below it."""
+    ratios = np.asarray(ratios, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    below = ratios <= threshold
+    ax.scatter(np.arange(len(ratios)), ratios, c=np.where(below, "C3", "C0"), zorder=3)
+    ax.axhline(threshold, color="0.4", ls="--", lw=1)
+    ax.axhline(1.0, color="0.75", lw=1)
+    ax.set_xticks(np.arange(len(ratios)))
+    ax.set_xlabel("seed")
+    ax.set_ylabel(label)
+    ax.set_ylim(0, max(1.1, float(ratios.max()) * 1.05))
+    ax.set_title(f"{int(below.sum())} of {len(ratios)} seeds at or below {threshold:g}", fontsize=9)
+    return ax
+
+
+def chain_line(figures: dict) -> str:
+    """One line for ``python -m gan_course seeds``: final border energies and ratio, then the chain's measures."""
+    return (f"border energy {figures['dropout_border_energy']:.4f} with / {figures['control_border_energy']:.4f} "
+            f"without input dropout, ratio {figures['ratio']:.2f}  |  D's border weights evenly-lit "
+            f"{figures['untrained_evenly_lit']:.1f} untrained, {figures['control_evenly_lit']:.1f} control "
+            f"(1 = random signs, 0 = cancelling)  |  G's noise pair corr {figures['control_noise_corr']:.2f} "
+            f"neighbours, {figures['control_noise_corr_random']:.2f} random pairs  |  D's gradient evenly-lit "
+            f"{figures['control_grad_evenly_lit']:.0f}, along G's noise / shuffled {figures['control_grad_along_noise']:.2f}")

@@ -6,10 +6,22 @@ import torch
 from gan_course.coadaptation import (
     DropoutRateWidget,
     border_energy,
+    border_gradient,
     border_mask,
     border_weights,
     cancellation,
+    evenly_lit_response,
+    feedback_on_noise,
+    final_samples,
     late_border_energy,
+    neighbour_pairs,
+    noise_pair_correlation,
+    pair_correlation,
+    plot_paired_seeds,
+    plot_seed_ratios,
+    shifted_digits,
+    shuffled_pairs,
+    weight_pair_correlation,
 )
 from gan_course.data import load_mnist
 from gan_course.models import Discriminator
@@ -114,20 +126,137 @@ def test_dropout_slider_rejects_a_rate_that_was_not_trained(mask):
         widget.show(0.5)
 
 
-@pytest.mark.slow
-def test_input_dropout_halves_late_border_energy_on_average_over_10_seeds(digits, mask):
-    """Notebook 05's claims, seeds 0-9: lower in every seed, <= 0.65x in at least 8, halved on average."""
-    from gan_course.experiments import get_preset
-    from gan_course.train import train
+# ------------------------------------------------------------- the chain's measures and their baselines
+def test_evenly_lit_response_of_plus_a_minus_a_pairs_is_zero():
+    assert evenly_lit_response(torch.tensor([0.7, -0.7, 0.2, -0.2])).item() == pytest.approx(0.0, abs=1e-12)
 
-    config = get_preset("dropout").config
-    assert config.input_dropout == 0.2
-    energies = [[late_border_energy(train(config.replace(input_dropout=rate), digits, seed=seed, progress=False,
-                                          device="cpu").snapshots, mask) for rate in (0.2, 0.0)]
-                for seed in range(10)]
-    ratios = [with_dropout / without for with_dropout, without in energies]
-    detail = f"with / without input dropout, per seed: {[round(r, 2) for r in ratios]}"
-    assert all(r < 1 for r in ratios), detail
-    assert sum(r <= 0.65 for r in ratios) >= 8, detail
-    mean_with, mean_without = (sum(e[i] for e in energies) / len(energies) for i in (0, 1))
-    assert mean_with / mean_without <= 0.55, f"mean {mean_with:.4f} vs {mean_without:.4f}; {detail}"
+
+def test_evenly_lit_response_of_equal_weights_is_the_number_of_pixels():
+    assert evenly_lit_response(torch.full((1, 121), 0.3)).item() == pytest.approx(121.0)
+
+
+def test_evenly_lit_response_of_random_sign_weights_is_one_on_average():
+    rows = torch.randn(4000, 121, generator=torch.Generator().manual_seed(0))
+    assert evenly_lit_response(rows).mean().item() == pytest.approx(1.0, abs=0.06)
+
+
+def test_evenly_lit_response_of_an_untrained_discriminator_is_near_one(mask):
+    torch.manual_seed(0)
+    assert 0.8 < evenly_lit_response(border_weights(Discriminator(), mask)).mean().item() < 1.2
+
+
+def test_neighbour_pairs_are_side_by_side_and_inside_the_mask(mask):
+    pairs = neighbour_pairs(mask)
+    where = mask.flatten().nonzero().flatten()[pairs]  # (n_pairs, 2) flat pixel indices
+    rows, cols = where // 28, where % 28
+    assert len(pairs) > 0
+    assert torch.all((rows[:, 0] - rows[:, 1]).abs() + (cols[:, 0] - cols[:, 1]).abs() == 1)
+
+
+def test_pair_correlation_of_cancelling_pairs_is_minus_one():
+    rows = torch.randn(8, 10, generator=torch.Generator().manual_seed(0))
+    rows[:, 1::2] = -rows[:, 0::2]
+    pairs = torch.arange(10).view(5, 2)
+    assert pair_correlation(rows, pairs) == pytest.approx(-1.0)
+
+
+def test_shuffled_pairs_join_two_different_pixels():
+    pairs = shuffled_pairs(7, 500)
+    assert torch.all(pairs[:, 0] != pairs[:, 1]) and pairs.min() >= 0 and pairs.max() < 7
+
+
+def test_weight_pair_correlation_of_random_weights_is_near_zero_for_neighbours_and_shuffled(mask):
+    weights = torch.randn(256, int(mask.sum()), generator=torch.Generator().manual_seed(1))
+    figures = weight_pair_correlation(weights, mask)
+    assert abs(figures["neighbours"]) < 0.05 and abs(figures["shuffled"]) < 0.05
+
+
+def noisy_borders(mask, shared: bool, n: int = 400):
+    g = torch.Generator().manual_seed(0)
+    images = blank(n)
+    level = torch.rand(n, 1, generator=g) if shared else torch.rand(n, int(mask.sum()), generator=g)
+    images[:, 0][:, mask] = (0.2 * level.expand(n, int(mask.sum()))) * 2 - 1
+    return images
+
+
+def test_noise_pair_correlation_sees_a_border_that_brightens_as_one():
+    digits_mask = torch.zeros(28, 28, dtype=torch.bool)
+    digits_mask[0, :] = True
+    images = noisy_borders(digits_mask, shared=False)
+    images[:, 0][:, digits_mask] = images[:, 0][:, digits_mask][:, :1] + 0.01 * torch.rand(400, 28)
+    figures = noise_pair_correlation(images, digits_mask)
+    assert figures["neighbours"] > 0.9 and figures["random_pairs"] > 0.9 and abs(figures["independent"]) < 0.1
+
+
+def test_noise_pair_correlation_of_independent_pixels_is_near_zero(mask):
+    figures = noise_pair_correlation(noisy_borders(mask, shared=False), mask)
+    assert abs(figures["neighbours"]) < 0.05 and abs(figures["random_pairs"]) < 0.05
+
+
+def linear_discriminator(weights: torch.Tensor) -> torch.nn.Module:
+    """A D whose logit is weights . x: (784,) -> one logit."""
+    net = torch.nn.Sequential(torch.nn.Linear(784, 1, bias=False))
+    with torch.no_grad():
+        net[0].weight.copy_(weights.view(1, 784))
+    return torch.nn.Sequential(torch.nn.Flatten(), net, torch.nn.Flatten(0))
+
+
+def test_border_gradient_is_twice_the_weight_on_the_0_1_pixel_scale(mask):
+    weights = torch.randn(784, generator=torch.Generator().manual_seed(0))
+    gradient = border_gradient(linear_discriminator(weights), blank(3), mask)
+    assert torch.allclose(gradient, 2 * weights[mask.flatten()].expand(3, -1))
+
+
+def test_border_gradient_leaves_the_discriminator_in_its_mode_and_trainable(mask):
+    discriminator = Discriminator(hidden=(8,), input_dropout=0.2)
+    discriminator.eval()
+    border_gradient(discriminator, blank(2), mask, n_masks=3)
+    assert not discriminator.training and all(p.requires_grad for p in discriminator.parameters())
+
+
+def test_border_gradient_averaged_over_dropout_draws_differs_from_the_deployed_one(mask):
+    torch.manual_seed(0)
+    discriminator = Discriminator(hidden=(8,), input_dropout=0.5)
+    images = torch.rand(2, 1, 28, 28) * 2 - 1
+    assert not torch.allclose(border_gradient(discriminator, images, mask),
+                              border_gradient(discriminator, images, mask, n_masks=4))
+
+
+def test_feedback_on_noise_vanishes_when_the_noise_sits_where_the_gradient_cancels():
+    gradient = torch.tensor([[1.0, -1.0, 0.5, -0.5]]).repeat(50, 1)
+    noise = torch.rand(50, 1, generator=torch.Generator().manual_seed(0)).repeat(1, 4)  # equal on all four pixels
+    noise[:, 2:] *= 0.3
+    assert feedback_on_noise(gradient, noise)["ratio"] < 1e-6
+
+
+def test_feedback_on_noise_is_about_one_for_independent_noise():
+    g = torch.Generator().manual_seed(0)
+    gradient, noise = torch.randn(400, 100, generator=g), torch.rand(400, 100, generator=g)
+    assert 0.5 < feedback_on_noise(gradient, noise - noise.mean(1, keepdim=True))["ratio"] < 1.5
+
+
+def test_shifted_digits_light_pixels_of_the_border(digits, mask):
+    moved = shifted_digits(digits, 4, seed=0)
+    assert moved.images.shape == digits.images.shape
+    assert (moved.images[:, 0][:, mask] > -1).any()
+
+
+def test_final_samples_are_the_same_for_the_same_seed_and_within_range():
+    generator = torch.nn.Sequential(torch.nn.Linear(5, 784), torch.nn.Tanh())
+    a, b = final_samples(generator, 5, 10), final_samples(generator, 5, 10)
+    assert a.shape == (10, 1, 28, 28) and torch.equal(a, b) and a.abs().max() <= 1
+
+
+def test_seed_ratio_plot_counts_the_seeds_at_or_below_the_threshold():
+    ax = plot_seed_ratios([0.2, 0.5, 0.51, 0.9])
+    assert ax.get_title() == "2 of 4 seeds at or below 0.5"
+
+
+def test_paired_seed_plot_draws_one_line_per_seed():
+    ax = plot_paired_seeds([0.1, 0.2, 0.3], [0.2, 0.2, 0.1], "border energy")
+    assert len(ax.get_lines()) == 3
+
+
+def test_paired_seed_plot_rejects_unpaired_values():
+    with pytest.raises(ValueError, match="one value per seed"):
+        plot_paired_seeds([0.1], [0.2, 0.3], "border energy")
