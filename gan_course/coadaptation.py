@@ -384,18 +384,24 @@ def mnist_chain(config, data, seed: int, mask: torch.Tensor, n_samples: int = 20
 
 
 def plot_paired_seeds(with_dropout: Sequence[float], control: Sequence[float], ylabel: str, ax=None,
-                      labels: tuple[str, str] = ("input dropout", "control"), log: bool = False):
-    """One line per seed from its control value to its value with input dropout: the per-seed distribution."""
+                      labels: tuple[str, str] = ("input dropout", "control"), log: bool = False,
+                      linthresh: float | None = None):
+    """One line per seed from its control value to its value with input dropout: the per-seed distribution.
+
+    ``log`` draws a log axis; ``linthresh`` a symmetric-log axis that is linear below it, so an exact 0 shows.
+    """
     if len(with_dropout) != len(control) or not len(control):
         raise ValueError(f"need one value per seed in both runs, got {len(with_dropout)} and {len(control)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(3.2, 3))
     for a, b in zip(control, with_dropout):
-        ax.plot([0, 1], [a, b], color="C3" if b < a else "C0", alpha=0.7, marker="o", ms=4)
+        ax.plot([0, 1], [a, b], color="C0", alpha=0.6, marker="o", ms=4)
     ax.set_xticks([0, 1], [labels[1], labels[0]])
     ax.set_xlim(-0.3, 1.3)
     ax.set_ylabel(ylabel)
-    if log:
+    if linthresh is not None:
+        ax.set_yscale("symlog", linthresh=linthresh)
+    elif log:
         ax.set_yscale("log")
     return ax
 

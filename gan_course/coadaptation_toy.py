@@ -297,13 +297,16 @@ def plot_toy_chain(rows: list[dict], axes=None):
 
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    steps = [("pairs_trained", "1. D's frame pairs: (w1+w2)^2/(w1^2+w2^2)", False),
-             ("feedback_correlated", "2. G's feedback on correlated noise |g1+g2|", True),
-             ("frame_energy", "3. noise left on the frame", True)]
-    for ax, (key, title, log) in zip(axes, steps):
-        floor = 1e-6 if log else 0.0  # an exact 0 drawn on a log axis
-        plot_paired_seeds([max(r["dropout"][key], floor) for r in rows], [max(r["control"][key], floor) for r in rows],
-                          "", ax=ax, log=log)
+    steps = [("pairs_trained", "1. D's frame pairs: (w1 + w2)² / (w1² + w2²)\n0 = +a, -a pairs; 1 = random signs", None),
+             ("feedback_correlated", "2. G's feedback on correlated noise, |g1 + g2|\n(mean over dropout draws)", 1e-3),
+             ("frame_energy", "3. noise left on the frame\n(mean pixel, 0 = black)", 1e-3)]
+    for ax, (key, title, linthresh) in zip(axes, steps):
+        plot_paired_seeds([r["dropout"][key] for r in rows], [r["control"][key] for r in rows], "", ax=ax,
+                          linthresh=linthresh)
         ax.set_title(title, fontsize=9)
+        if linthresh is not None:
+            ax.set_ylim(bottom=0)
+    axes[0].axhline(1.0, color="0.6", ls="--", lw=1)
+    axes[0].set_ylim(-0.05, max(1.5, 1.1 * max(r[k]["pairs_trained"] for r in rows for k in ("control", "dropout"))))
     plt.tight_layout()
     return axes
