@@ -172,19 +172,18 @@ def test_weight_pair_correlation_of_random_weights_is_near_zero_for_neighbours_a
 
 
 def noisy_borders(mask, shared: bool, n: int = 400):
+    """Black images with border noise in [0, 0.2] (pixel scale): one level per image (shared) or per pixel."""
     g = torch.Generator().manual_seed(0)
+    pixels = int(mask.sum())
+    level = torch.rand(n, 1, generator=g).expand(n, pixels) if shared else torch.rand(n, pixels, generator=g)
+    level = level + 0.01 * torch.rand(n, pixels, generator=g)  # every pixel varies a little on its own
     images = blank(n)
-    level = torch.rand(n, 1, generator=g) if shared else torch.rand(n, int(mask.sum()), generator=g)
-    images[:, 0][:, mask] = (0.2 * level.expand(n, int(mask.sum()))) * 2 - 1
+    images[:, 0][:, mask] = 0.2 * level * 2 - 1
     return images
 
 
-def test_noise_pair_correlation_sees_a_border_that_brightens_as_one():
-    digits_mask = torch.zeros(28, 28, dtype=torch.bool)
-    digits_mask[0, :] = True
-    images = noisy_borders(digits_mask, shared=False)
-    images[:, 0][:, digits_mask] = images[:, 0][:, digits_mask][:, :1] + 0.01 * torch.rand(400, 28)
-    figures = noise_pair_correlation(images, digits_mask)
+def test_noise_pair_correlation_sees_a_border_that_brightens_as_one(mask):
+    figures = noise_pair_correlation(noisy_borders(mask, shared=True), mask)
     assert figures["neighbours"] > 0.9 and figures["random_pairs"] > 0.9 and abs(figures["independent"]) < 0.1
 
 
