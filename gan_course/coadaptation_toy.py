@@ -41,8 +41,8 @@ class ToyConfig:
     freeze_frame: bool = False  # keep D's frame weights at their start (the co-adapted D never relearns them)
     pair_scale: float = 1.0  # a, the size of the +a / -a weights
     optimizer: str = "sgd"
-    lr_d: float = 0.05
-    lr_g: float = 0.05
+    lr_d: float = 0.2  # with 0.05 G had not yet drawn bars after 500 rounds
+    lr_g: float = 0.2
     momentum: float = 0.5
     batch_size: int = 64
     steps: int = 500  # about 1 s of CPU per run: ten seeds with and without dropout fit a notebook

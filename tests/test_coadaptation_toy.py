@@ -98,7 +98,7 @@ def test_toy_plots_draw_samples_and_the_chain():
 @pytest.mark.slow
 def test_input_dropout_breaks_the_coadapted_chain_in_every_one_of_10_seeds():
     """The toy's claim, seeds 0-9: without dropout the correlated noise gets no feedback and stays; with 20% input
-    dropout it gets feedback and at most half of it is left (measured: 0.01-0.03 of the control's)."""
+    dropout it gets feedback and at most half of it is left (measured: 0.01-0.08 of the control's)."""
     rows = toy_seeds(TOY_PRESETS["toy-coadapted"], range(10))
     detail = [(r["seed"], round(r["ratio"], 3), round(r["dropout"]["feedback_correlated"], 4)) for r in rows]
     assert all(r["control"]["pairs_trained"] < 1e-9 and r["dropout"]["pairs_trained"] < 1e-9 for r in rows)
