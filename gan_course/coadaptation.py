@@ -1,25 +1,23 @@
-r"""Neuron co-adaptation in D (notebook 05): the always-black border of MNIST, the noise G
-leaves there, and how D's first layer weighs it.
+r"""Neuron co-adaptation in D on MNIST (notebook 05): the always-black border, the noise G leaves there,
+and each step of the slide's chain measured against the value it takes by chance.
 
-Real digits are 0 (black; -1 on the [-1, 1] scale) on a frame of pixels near the border.
-A hidden unit of D whose weights there come in pairs $+a, -a$ answers
-$a x_1 - a x_2 = 0$ to every real digit *and* to every fake whose noise is equal on the pair:
-the noise cancels and passes. Dropout on D's input breaks such pairs at random, so each
-pathway has to judge on its own.
+Real digits are 0 (black; -1 on the [-1, 1] scale) on a frame of pixels near the border. The slide's
+story: a hidden unit of D whose weights there come in pairs $+a, -a$ answers $a x_1 - a x_2 = 0$ to every
+real digit *and* to every fake whose noise is equal on the pair, so the noise cancels and passes; dropout
+on D's input breaks such pairs at random. :func:`mnist_chain` measures each step for one seed: are D's
+border weights cancelling (against an untrained D and a D trained on shifted digits), is G's noise
+correlated across neighbouring pixels (against random pairs), does D's gradient vanish on it (against the
+same noise shuffled), and how much noise the final generator leaves, with and without input dropout.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import ipywidgets as w
-import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
-from gan_course.plots import show_grid
-from gan_course.train import train
-from gan_course.widgets import PROBE, redraw
+from gan_course.config import GANConfig
+from gan_course.data import Digits
+from gan_course.seeding import fixed_noise, seed_everything
+from gan_course.train import build_models, new_state, train
 
 
 def _flat(images: torch.Tensor) -> torch.Tensor:
@@ -30,10 +28,23 @@ def _flat(images: torch.Tensor) -> torch.Tensor:
     return images.reshape(len(images), 784)
 
 
+def pixels_01(images: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] as pixels p = (x + 1) / 2 on the [0, 1] scale, (N, 784)."""
+    return (_flat(images) + 1) / 2
+
+
 def border_mask(images: torch.Tensor) -> torch.Tensor:
     """Pixels (28, 28) that are 0 (black, -1 on the [-1, 1] scale) in EVERY image (N, 1, 28, 28) in [-1, 1]."""
-    pixels = (_flat(images) + 1) / 2  # (N, 784) in [0, 1]
+    pixels = pixels_01(images)  # (N, 784)
     return pixels.amax(0).eq(0).view(28, 28)
+
+
+def _border_index(mask: torch.Tensor) -> torch.Tensor:
+    """Flat indices (P,) of the masked pixels of a (28, 28) or (784,) mask."""
+    mask = torch.as_tensor(mask, dtype=torch.bool).flatten().cpu()
+    if mask.numel() != 784 or not mask.any():
+        raise ValueError(f"mask must select some of the 28 x 28 pixels, got {mask.numel()} entries, {int(mask.sum())} set")
+    return mask.nonzero().flatten()
 
 
 def border_energy(images: torch.Tensor, mask: torch.Tensor) -> float:
@@ -41,27 +52,8 @@ def border_energy(images: torch.Tensor, mask: torch.Tensor) -> float:
 
     0 for a clean black border, 0.5 for a mid-gray one.
     """
-    mask = torch.as_tensor(mask, dtype=torch.bool).flatten().cpu()
-    if mask.numel() != 784 or not mask.any():
-        raise ValueError(f"mask must select some of the 28 x 28 pixels, got {mask.numel()} entries, {int(mask.sum())} set")
-    pixels = (_flat(images) + 1) / 2  # (N, 784)
-    return float(pixels[:, mask].abs().mean())
-
-
-def late_samples(snapshots: Sequence[dict], last: float = 0.5) -> torch.Tensor:
-    """The snapshot samples (fixed z) of the last ``last`` share of training, stacked: (n_late * N, 1, 28, 28)."""
-    if not snapshots:
-        raise ValueError("no snapshots: train first")
-    final = snapshots[-1]["step"]
-    return torch.cat([s["samples"] for s in snapshots if s["step"] >= (1 - last) * final])
-
-
-def late_border_energy(snapshots: Sequence[dict], mask: torch.Tensor, last: float = 0.5) -> float:
-    """Border energy of the snapshot samples over the last ``last`` share of training (default: its second half).
-
-    G oscillates from one snapshot to the next; the average over many is the steadier number.
-    """
-    return border_energy(late_samples(snapshots, last), mask)
+    pixels = pixels_01(images)[:, _border_index(mask)]  # (N, P)
+    return float(pixels.abs().mean())
 
 
 def first_layer_weights(discriminator: torch.nn.Module) -> torch.Tensor:
@@ -75,30 +67,9 @@ def border_weights(discriminator: torch.nn.Module, mask: torch.Tensor) -> torch.
     return first_layer_weights(discriminator)[:, mask]
 
 
-def cancellation(weights: torch.Tensor) -> torch.Tensor:
-    r"""How much each row of weights (H, P) cancels itself: $1 - |\sum_i w_i| / \sum_i |w_i|$, shape (H,).
-
-    1 for pairs $+a, -a$ (a border lit evenly adds nothing to the unit), 0 when all weights
-    have one sign (any light on the border moves the unit). An all-zero row counts as 0.
-    """
-    weights = torch.as_tensor(weights, dtype=torch.float32)
-    if weights.dim() == 1:
-        weights = weights.unsqueeze(0)
-    total = weights.abs().sum(1)
-    return torch.where(total > 0, 1 - weights.sum(1).abs() / total.clamp_min(1e-12), torch.zeros_like(total))
-
-
 # ------------------------------------------------------------- the slide's chain, measured
 # Each measure comes with the value it takes by chance, so that a number reads against a baseline:
 # an untrained D, shuffled pixel pairs, or noise of the same energy placed independently.
-def _border_index(mask: torch.Tensor) -> torch.Tensor:
-    """Flat indices (P,) of the masked pixels of a (28, 28) or (784,) mask."""
-    mask = torch.as_tensor(mask, dtype=torch.bool).flatten().cpu()
-    if mask.numel() != 784 or not mask.any():
-        raise ValueError(f"mask must select some of the 28 x 28 pixels, got {mask.numel()} entries, {int(mask.sum())} set")
-    return mask.nonzero().flatten()
-
-
 def neighbour_pairs(mask: torch.Tensor) -> torch.Tensor:
     """Pairs of masked pixels side by side (right or below), as positions in the masked vector: (n_pairs, 2)."""
     mask = torch.as_tensor(mask, dtype=torch.bool).view(28, 28).cpu()
@@ -157,7 +128,7 @@ def noise_pair_correlation(images: torch.Tensor, mask: torch.Tensor, seed: int =
     """Does G's border noise correlate across pixel pairs? Over samples (N, 1, 28, 28): the mean correlation of
     neighbouring border pixels, of random pairs of border pixels, and of random pairs after each pixel's values
     were shuffled over the samples on their own (chance: 0)."""
-    p = (_flat(images)[:, _border_index(mask)].double() + 1) / 2  # (N, P) on the [0, 1] scale
+    p = pixels_01(images)[:, _border_index(mask)].double()  # (N, P) on the [0, 1] scale
     p = p - p.mean(0)
     std = p.std(0)
     keep = std > 1e-6  # a pixel that never changes has no correlation
@@ -203,123 +174,10 @@ def border_gradient(discriminator: torch.nn.Module, images: torch.Tensor, mask: 
     return (2 * total / max(n_masks, 1))[:, index]  # dl/dp = 2 dl/dx
 
 
-def feedback_on_noise(gradient: torch.Tensor, noise: torch.Tensor, n_shuffles: int = 20, seed: int = 0) -> dict[str, float]:
-    r"""D's feedback along G's own border noise against the same noise placed independently.
-
-    For each sample, $|g \cdot n|$ with $g$ the border gradient (N, P) and $n$ G's border pixels (N, P), and
-    $\mathrm{rms}_\pi |g \cdot \pi(n)|$ over random permutations $\pi$ of the border pixels: the same values, the
-    same energy, independent placement. ``ratio`` = median over samples of along / shuffled: 1 by chance, near
-    0 when G's noise sits where D's gradient cancels (the slide's "ok"), above 1 when D looks right at it.
-    """
-    g_, n_ = torch.as_tensor(gradient, dtype=torch.float64), torch.as_tensor(noise, dtype=torch.float64)
-    along = (g_ * n_).sum(1).abs()  # (N,)
-    gen = torch.Generator().manual_seed(seed)
-    shuffled = torch.stack([(g_ * n_[:, torch.randperm(n_.shape[1], generator=gen)]).sum(1) for _ in range(n_shuffles)])
-    rms = shuffled.pow(2).mean(0).sqrt()  # (N,)
-    ratio = along / rms.clamp_min(1e-300)
-    return {"along": float(along.median()), "shuffled": float(rms.median()), "ratio": float(ratio.median())}
-
-
-# ------------------------------------------------------------------------------- plots
-def show_border_map(images: torch.Tensor, mask: torch.Tensor, title: str = "", ax=None, vmax: float = 0.1):
-    """Mean pixel (on [0, 1]) of images (N, 1, 28, 28) in [-1, 1] on the border pixels; the digit area blank."""
-    mean = ((_flat(images) + 1) / 2).mean(0).view(28, 28).numpy()  # (28, 28)
-    shown = np.where(torch.as_tensor(mask, dtype=torch.bool).view(28, 28).numpy(), mean, np.nan)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(2.6, 2.6))
-    image = ax.imshow(shown, cmap="magma", vmin=0, vmax=vmax)
-    ax.set_facecolor("0.85")
-    ax.set_title(title, fontsize=9)
-    ax.set_xticks([]), ax.set_yticks([])
-    plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    return image
-
-
-def show_unit_weights(discriminator: torch.nn.Module, mask: torch.Tensor, units: Sequence[int], axes=None):
-    """Draw the first-layer weights (28 x 28) of some hidden units on the border pixels only (the rest gray)."""
-    mask = torch.as_tensor(mask, dtype=torch.bool).view(28, 28)
-    weights = first_layer_weights(discriminator)[list(units)].view(-1, 28, 28)  # (U, 28, 28)
-    limit = float(weights[:, mask].abs().max())
-    if axes is None:
-        _, axes = plt.subplots(1, len(units), figsize=(1.9 * len(units), 2.2))
-    axes = np.atleast_1d(axes)
-    for ax, unit, img in zip(axes, units, weights):
-        ax.imshow(np.where(mask.numpy(), img.numpy(), np.nan), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_facecolor("0.85")
-        ax.set_title(f"unit {unit}", fontsize=9)
-        ax.set_xticks([]), ax.set_yticks([])
-    return axes
-
-
-# ------------------------------------------------------------------------------ sweep
-def dropout_sweep(config, data, rates: Sequence[float], mask: torch.Tensor, *, seed: int = 0,
-                  runs: dict | None = None) -> dict[float, dict]:
-    """Train ``config`` once per input-dropout rate; per rate: last samples, late samples, late border energy.
-
-    ``runs`` maps a rate to a TrainResult already trained with this config and seed, so that
-    a notebook does not train its main runs twice.
-    """
-    sweep: dict[float, dict] = {}
-    for rate in rates:
-        rate = float(rate)
-        run = (runs or {}).get(rate)
-        if run is None:
-            run = train(config.replace(input_dropout=rate), data, seed=seed, progress=False)
-        sweep[rate] = {"samples": run.snapshots[-1]["samples"], "late_samples": late_samples(run.snapshots),
-                       "border_energy": late_border_energy(run.snapshots, mask)}
-    return sweep
-
-
-class DropoutRateWidget:
-    """A slider over the input-dropout rates of a sweep: the run's last samples, its mean border
-    pixels, and the late border energy of every rate with the chosen one highlighted."""
-
-    def __init__(self, sweep: dict[float, dict], mask: torch.Tensor, start: float | None = None):
-        if not sweep:
-            raise ValueError("the sweep is empty: train at least one input-dropout rate")
-        self.sweep, self.mask = dict(sorted(sweep.items())), mask
-        rates = list(self.sweep)
-        start = rates[0] if start is None else float(start)
-        if start not in self.sweep:
-            raise ValueError(f"start rate {start} is not in the sweep; rates are {rates}")
-        self.slider = w.SelectionSlider(options=[(f"{r:.2f}", r) for r in rates], value=start,
-                                        description="input dropout", continuous_update=False,
-                                        style={"description_width": "initial"}, layout=w.Layout(width="420px"))
-        self.slider.add_class(PROBE)
-        self.output = w.Output()
-        self.slider.observe(lambda change: self.show(change["new"]), names="value")
-        self.widget = w.VBox([self.slider, self.output])
-        self.shown: dict | None = None
-        self.show(start)
-
-    def show(self, rate: float) -> dict:
-        """Draw the run trained with input dropout ``rate``; returns its entry of the sweep."""
-        if rate not in self.sweep:
-            raise ValueError(f"no run with input dropout {rate}; rates are {list(self.sweep)}")
-        entry = self.sweep[rate]
-
-        def draw():
-            fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1.3, 1, 1.2]})
-            show_grid(entry["samples"][:16], 4, f"input dropout {rate:.2f}: last samples", ax=axes[0])
-            show_border_map(entry["late_samples"], self.mask, "mean border pixel, 2nd half", ax=axes[1])
-            rates = list(self.sweep)
-            energies = [self.sweep[r]["border_energy"] for r in rates]
-            axes[2].bar([f"{r:.2f}" for r in rates], energies, color=["C3" if r == rate else "C0" for r in rates])
-            axes[2].set_xlabel("input dropout rate")
-            axes[2].set_title("late border energy (2nd half of training)", fontsize=9)
-            plt.tight_layout()
-            return entry
-
-        self.shown = redraw(self.output, draw)
-        return self.shown
-
-
 # --------------------------------------------------------------------- per-seed figures on MNIST
 def shifted_digits(digits, max_shift: int = 4, seed: int = 0):
     """The digits, each moved by a random (dy, dx) in [-max_shift, max_shift]^2 with black filling in:
     data whose frame carries real strokes, so a D trained on it has no always-black border to exploit."""
-    from gan_course.data import Digits
-
     g = torch.Generator().manual_seed(seed)
     shifts = torch.randint(-max_shift, max_shift + 1, (len(digits), 2), generator=g)
     padded = torch.nn.functional.pad(digits.images.cpu(), (max_shift,) * 4, value=-1.0)  # (N, 1, 28 + 2s, 28 + 2s)
@@ -330,8 +188,6 @@ def shifted_digits(digits, max_shift: int = 4, seed: int = 0):
 
 def final_samples(generator: torch.nn.Module, latent_dim: int, n: int = 2000, seed: int = 0) -> torch.Tensor:
     """What ``python -m gan_course sample RUN --n n --seed seed`` writes: (n, 1, 28, 28) in [-1, 1] from fixed noise."""
-    from gan_course.device import fixed_noise
-
     generator.eval()
     with torch.no_grad():
         return generator(fixed_noise(n, latent_dim, seed)).view(-1, 1, 28, 28).clamp(-1, 1).cpu()
@@ -348,86 +204,61 @@ def discriminator_figures(discriminator: torch.nn.Module, mask: torch.Tensor) ->
 
 def feedback_figures(discriminator: torch.nn.Module, fakes: torch.Tensor, mask: torch.Tensor,
                      n_masks: int = 0) -> dict[str, float]:
-    """D's gradient to G on the border of fakes (N, 1, 28, 28): evenly-lit response of the gradient (chance 1)
-    and the feedback along G's own noise over the same noise shuffled (chance 1)."""
+    """D's gradient to G on the border of fakes (N, 1, 28, 28), median over fakes: its evenly-lit response (the
+    feedback on noise equal on every border pixel over that on independent noise of the same energy: chance 1,
+    0 if correlated noise passed unseen), its norm, and its mean over the border (< 0: D pushes the border darker)."""
     gradient = border_gradient(discriminator, fakes, mask, n_masks)  # (N, P)
-    noise = (_flat(fakes)[:, _border_index(mask)] + 1) / 2  # (N, P)
-    along = feedback_on_noise(gradient, noise)
-    return {"grad_evenly_lit": float(evenly_lit_response(gradient).median()), "grad_along_noise": along["ratio"],
+    return {"grad_evenly_lit": float(evenly_lit_response(gradient).median()),
             "grad_norm": float(gradient.norm(dim=1).median()), "grad_mean": float(gradient.mean(1).median())}
 
 
-def mnist_chain(config, data, seed: int, mask: torch.Tensor, n_samples: int = 2000, n_probe: int = 500) -> dict:
-    """Train ``config`` with its input dropout and without (control) from ``seed``; every step of the slide's
-    chain for both, on the final generator (``n_samples`` from fixed noise, seed 0)."""
-    from gan_course.device import seed_everything
-    from gan_course.train import build_models, train
+def start_from_pixel_means(generator: torch.nn.Module, images: torch.Tensor, eps: float = 1e-7) -> None:
+    r"""Set G's output biases so that G starts at each pixel's data mean, as the original GAN's G did.
 
-    seed_everything(seed)
-    _, untrained = build_models(config)  # the same initial D as both runs
-    figures: dict = {"seed": seed, **{f"untrained_{k}": v for k, v in discriminator_figures(untrained, mask).items()}}
-    for name, rate in (("dropout", config.input_dropout), ("control", 0.0)):
-        run = train(config.replace(input_dropout=rate), data, seed=seed, progress=False, device="cpu")
-        fakes = final_samples(run.generator, config.latent_dim, n_samples)
-        noise = noise_pair_correlation(fakes, mask)
-        figures.update({
-            f"{name}_border_energy": border_energy(fakes, mask),
-            f"{name}_late_border_energy": late_border_energy(run.snapshots, mask),
-            f"{name}_seconds": run.seconds,
-            f"{name}_noise_corr": noise["neighbours"], f"{name}_noise_corr_random": noise["random_pairs"],
-            **{f"{name}_{k}": v for k, v in discriminator_figures(run.discriminator, mask).items()},
-            **{f"{name}_{k}": v for k, v in feedback_figures(run.discriminator, fakes[:n_probe], mask).items()},
-        })
-    figures["ratio"] = figures["dropout_border_energy"] / figures["control_border_energy"]
-    figures["late_ratio"] = figures["dropout_late_border_energy"] / figures["control_late_border_energy"]
-    return figures
-
-
-def plot_paired_seeds(with_dropout: Sequence[float], control: Sequence[float], ylabel: str, ax=None,
-                      labels: tuple[str, str] = ("input dropout", "control"), log: bool = False,
-                      linthresh: float | None = None):
-    """One line per seed from its control value to its value with input dropout: the per-seed distribution.
-
-    ``log`` draws a log axis; ``linthresh`` a symmetric-log axis that is linear below it, so an exact 0 shows.
+    The original's sigmoid output started at $\mathrm{logit}(\bar p_j)$, $\bar p_j$ clipped to $[\epsilon, 1 - \epsilon]$;
+    for our Tanh output, $\tanh(b_j) = 2 \bar p_j - 1$ gives $b_j = \tfrac12 \mathrm{logit}(\bar p_j)$. An always-black border
+    pixel starts at $b_j \approx -8$: black, and with almost no gradient to move it.
     """
-    if len(with_dropout) != len(control) or not len(control):
-        raise ValueError(f"need one value per seed in both runs, got {len(with_dropout)} and {len(control)}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3.2, 3))
-    for a, b in zip(control, with_dropout):
-        ax.plot([0, 1], [a, b], color="C0", alpha=0.6, marker="o", ms=4)
-    ax.set_xticks([0, 1], [labels[1], labels[0]])
-    ax.set_xlim(-0.3, 1.3)
-    ax.set_ylabel(ylabel)
-    if linthresh is not None:
-        ax.set_yscale("symlog", linthresh=linthresh)
-    elif log:
-        ax.set_yscale("log")
-    return ax
+    mean = pixels_01(images).mean(0).clamp(eps, 1 - eps)  # (784,)
+    output = [m for m in generator.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        output.bias.copy_(0.5 * torch.logit(mean).to(output.bias))
 
 
-def plot_seed_ratios(ratios: Sequence[float], threshold: float = 0.5, ax=None, label: str = "with / without input dropout"):
-    """The per-seed ratios as dots against the line ``threshold``; the title counts the seeds at or below it."""
-    ratios = np.asarray(ratios, dtype=float)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 3))
-    below = ratios <= threshold
-    ax.scatter(np.arange(len(ratios)), ratios, c=np.where(below, "C3", "C0"), zorder=3)
-    ax.axhline(threshold, color="0.4", ls="--", lw=1)
-    ax.axhline(1.0, color="0.75", lw=1)
-    ax.set_xticks(np.arange(len(ratios)))
-    ax.set_xlabel("seed")
-    ax.set_ylabel(label)
-    ax.set_ylim(0, max(1.1, float(ratios.max()) * 1.05))
-    ax.set_title(f"{int(below.sum())} of {len(ratios)} seeds at or below {threshold:g}", fontsize=9)
-    return ax
+def train_arm(config: GANConfig, data: Digits, seed: int, black_start: bool = False):
+    """Train ``config`` from ``seed`` on the CPU (a TrainResult); ``black_start`` first sets G's output biases to the
+    data's pixel means (:func:`start_from_pixel_means`), so G's border starts black, as the original's did."""
+    if not black_start:
+        return train(config, data, seed=seed, progress=False, device="cpu")
+    state = new_state(config, 784, seed=seed, device="cpu")
+    start_from_pixel_means(state.generator, data.images)
+    return train(config, data, state=state, progress=False)
 
 
-def chain_line(figures: dict) -> str:
-    """One line for ``python -m gan_course seeds``: final border energies and ratio, then the chain's measures."""
-    return (f"border energy {figures['dropout_border_energy']:.4f} with / {figures['control_border_energy']:.4f} "
-            f"without input dropout, ratio {figures['ratio']:.2f}  |  D's border weights evenly-lit "
-            f"{figures['untrained_evenly_lit']:.1f} untrained, {figures['control_evenly_lit']:.1f} control "
-            f"(1 = random signs, 0 = cancelling)  |  G's noise pair corr {figures['control_noise_corr']:.2f} "
-            f"neighbours, {figures['control_noise_corr_random']:.2f} random pairs  |  D's gradient evenly-lit "
-            f"{figures['control_grad_evenly_lit']:.0f}, along G's noise / shuffled {figures['control_grad_along_noise']:.2f}")
+def run_figures(run, mask: torch.Tensor, n_samples: int = 2000, n_probe: int = 500) -> dict[str, float]:
+    """Every step of the chain for one trained run (a TrainResult), on its final generator (``n_samples`` from
+    fixed noise, seed 0): border energy, G's noise correlation, D's border weights and D's gradient to G."""
+    fakes = final_samples(run.generator, run.config.latent_dim, n_samples)
+    noise = noise_pair_correlation(fakes, mask)
+    return {"border_energy": border_energy(fakes, mask), "seconds": run.seconds,
+            "noise_corr": noise["neighbours"], "noise_corr_random": noise["random_pairs"],
+            **discriminator_figures(run.discriminator, mask),
+            **feedback_figures(run.discriminator, fakes[:n_probe], mask)}
+
+
+def mnist_chain(config: GANConfig, data: Digits, seed: int, mask: torch.Tensor, shifted: bool = True) -> dict:
+    """Train ``config`` from ``seed`` with its input dropout, without it (control) and, with ``shifted``, without it
+    on :func:`shifted_digits` (real border pixels sometimes lit); the chain's figures of each, prefixed
+    ``dropout_``, ``control_``, ``shifted_``, the untrained D's (``untrained_``), and ``ratio``: the final border
+    energy with over without input dropout."""
+    seed_everything(seed)
+    _, untrained = build_models(config)  # the initial D of every run
+    figures: dict = {"seed": seed, **{f"untrained_{k}": v for k, v in discriminator_figures(untrained, mask).items()}}
+    arms = [("dropout", config, data), ("control", config.replace(input_dropout=0.0), data)]
+    if shifted:
+        arms.append(("shifted", config.replace(input_dropout=0.0), shifted_digits(data)))
+    for name, arm_config, arm_data in arms:
+        run = train_arm(arm_config, arm_data, seed)
+        figures.update({f"{name}_{k}": v for k, v in run_figures(run, mask).items()})
+    figures["ratio"] = figures["dropout_border_energy"] / figures["control_border_energy"]
+    return figures

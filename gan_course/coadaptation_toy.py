@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -100,7 +101,7 @@ class PairedFrameGenerator(nn.Module):
 
 
 def toy_discriminator(config: ToyConfig) -> Discriminator:
-    """D for the toy; with ``coadapted`` its first-layer frame weights are $\pm a$ pairs (random sign per unit and pair)."""
+    r"""D for the toy; with ``coadapted`` its first-layer frame weights are $\pm a$ pairs (random sign per unit and pair)."""
     size = config.size
     discriminator = Discriminator(size * size, (config.d_hidden,), input_dropout=config.input_dropout)
     if config.coadapted:
@@ -147,7 +148,6 @@ def train_toy(config: ToyConfig, seed: int = 0) -> ToyRun:
         discriminator.net[0].weight.register_hook(lambda grad: grad.masked_fill(frame, 0.0))
     opt_d = _optimizer(config, discriminator.parameters(), config.lr_d)
     opt_g = _optimizer(config, generator.parameters(), config.lr_g)
-    B = config.batch_size
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # nets this small only lose time to a second thread
     start = time.process_time()
@@ -229,16 +229,21 @@ def pair_feedback(discriminator: Discriminator, images: torch.Tensor, size: int,
     return {"relative": float(evenly_lit_response(rows).median()), "correlated": float(rows.sum(1).abs().median())}
 
 
-def toy_chain(config: ToyConfig, seed: int, n_samples: int = 2000, n_probe: int = 200, n_masks: int = 32) -> dict:
-    """Train the toy once; every step of the chain as numbers: pair cancellation of D's frame weights (before and
-    after), G's feedback on the correlated noise (D as deployed, and averaged over dropout draws), frame energy."""
-    run = train_toy(config, seed)
+def toy_chain(config: ToyConfig, seed: int) -> dict:
+    """Train the toy once from ``seed`` and measure every step of the chain (:func:`measure_toy`)."""
+    return {"seed": seed, **measure_toy(train_toy(config, seed))}
+
+
+def measure_toy(run: ToyRun, n_samples: int = 2000, n_probe: int = 200, n_masks: int = 32) -> dict:
+    """Every step of the chain as numbers: pair cancellation of D's frame weights (before and after training),
+    G's feedback on the correlated noise (D as deployed, and averaged over dropout draws), frame energy."""
+    config = run.config
     samples = toy_samples(run.generator, n_samples)
     probe = samples[:n_probe]
     deployed = pair_feedback(run.discriminator, probe, config.size)
     in_training = pair_feedback(run.discriminator, probe, config.size, n_masks)
     return {
-        "seed": seed, "input_dropout": config.input_dropout, "seconds": run.seconds,
+        "input_dropout": config.input_dropout, "seconds": run.seconds,
         "pairs_untrained": pair_cancellation(run.untrained_discriminator, config.size),
         "pairs_trained": pair_cancellation(run.discriminator, config.size),
         "feedback": deployed["relative"], "feedback_in_training": in_training["relative"],
@@ -268,45 +273,13 @@ TOY_PRESETS: dict[str, ToyConfig] = {
 }
 
 
-# ------------------------------------------------------------------------------------ plots
-def show_toy_samples(images: torch.Tensor, size: int = 6, nrow: int = 8, title: str = "", ax=None):
-    """A grid of toy images (N, size * size) in [-1, 1], black = -1, with a gray gap between images."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    images = ((images.detach().cpu()[: nrow * nrow] + 1) / 2).view(-1, size, size).numpy()
-    rows = -(-len(images) // nrow)
-    grid = np.full((rows * (size + 1) + 1, nrow * (size + 1) + 1), 0.35)
-    for i, img in enumerate(images):
-        r, c = divmod(i, nrow)
-        grid[1 + r * (size + 1):1 + r * (size + 1) + size, 1 + c * (size + 1):1 + c * (size + 1) + size] = img
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3, 3 * rows / nrow))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title, fontsize=9)
-    ax.set_axis_off()
-    return ax
-
-
-def plot_toy_chain(rows: list[dict], axes=None):
-    """The chain seed by seed, control against input dropout, one panel per step: D's frame pairs, G's feedback
-    on the correlated noise (in training), and the noise left on the frame. ``rows`` from :func:`toy_seeds`."""
-    import matplotlib.pyplot as plt
-
-    from gan_course.coadaptation import plot_paired_seeds
-
-    if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    steps = [("pairs_trained", "1. D's frame pairs: (w1 + w2)² / (w1² + w2²)\n0 = +a, -a pairs; 1 = random signs", None),
-             ("feedback_correlated", "2. G's feedback on correlated noise, |g1 + g2|\n(mean over dropout draws)", 1e-3),
-             ("frame_energy", "3. noise left on the frame\n(mean pixel, 0 = black)", 1e-3)]
-    for ax, (key, title, linthresh) in zip(axes, steps):
-        plot_paired_seeds([r["dropout"][key] for r in rows], [r["control"][key] for r in rows], "", ax=ax,
-                          linthresh=linthresh)
-        ax.set_title(title, fontsize=9)
-        if linthresh is not None:
-            ax.set_ylim(bottom=0)
-    axes[0].axhline(1.0, color="0.6", ls="--", lw=1)
-    axes[0].set_ylim(-0.05, max(1.5, 1.1 * max(r[k]["pairs_trained"] for r in rows for k in ("control", "dropout"))))
-    plt.tight_layout()
-    return axes
+def toy_sweep(config: ToyConfig, rates: Sequence[float], seed: int = 0,
+              runs: dict[float, ToyRun] | None = None) -> dict[float, dict]:
+    """One toy run per input-dropout rate from ``seed`` (``runs`` holds rates already trained): per rate, 64
+    samples from fixed noise and the frame energy of 2,000."""
+    sweep = {}
+    for rate in sorted(float(r) for r in rates):
+        run = (runs or {}).get(rate) or train_toy(config.replace(input_dropout=rate), seed)
+        sweep[rate] = {"samples": toy_samples(run.generator, 64),
+                       "frame_energy": frame_energy(toy_samples(run.generator), config.size)}
+    return sweep

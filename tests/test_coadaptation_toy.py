@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from gan_course.__main__ import main
+from gan_course.coadaptation_plots import ToyDropoutWidget, plot_toy_chain, show_toy_samples
 from gan_course.coadaptation_toy import (
     TOY_PRESETS,
     PairedFrameGenerator,
@@ -10,15 +12,17 @@ from gan_course.coadaptation_toy import (
     frame_energy,
     frame_mask,
     frame_pairs,
+    measure_toy,
     pair_cancellation,
     pair_feedback,
-    plot_toy_chain,
-    show_toy_samples,
     toy_data,
     toy_discriminator,
+    toy_samples,
     toy_seeds,
+    toy_sweep,
     train_toy,
 )
+from gan_course.widgets import PROBE
 
 
 def test_toy_data_is_black_on_the_frame_in_every_image():
@@ -93,6 +97,42 @@ def test_toy_plots_draw_samples_and_the_chain():
     rows = toy_seeds(ToyConfig(steps=5), seeds=[0, 1])
     assert len(plot_toy_chain(rows)) == 3
     assert show_toy_samples(toy_data(16, 6), 6, nrow=4) is not None
+
+
+def test_measuring_a_run_reads_its_chain_without_training_again():
+    run = train_toy(ToyConfig(steps=5), seed=0)
+    figures = measure_toy(run)
+    assert figures["seconds"] == run.seconds and figures["pairs_untrained"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_sweep_reuses_the_runs_it_is_given():
+    run = train_toy(ToyConfig(steps=5, input_dropout=0.2), seed=0)
+    sweep = toy_sweep(ToyConfig(steps=5), [0.2, 0.0], runs={0.2: run})
+    assert list(sweep) == [0.0, 0.2] and torch.equal(sweep[0.2]["samples"], toy_samples(run.generator, 64))
+
+
+def fake_sweep():
+    gray, black = torch.zeros(4, 36), -torch.ones(4, 36)
+    return {0.0: {"samples": gray, "frame_energy": 0.5}, 0.2: {"samples": black, "frame_energy": 0.0}}
+
+
+def test_dropout_slider_shows_the_run_of_the_chosen_rate():
+    widget = ToyDropoutWidget(fake_sweep())
+    assert widget.shown["frame_energy"] == 0.5
+    widget.slider.value = 0.2
+    assert widget.shown["frame_energy"] == 0.0
+    assert PROBE in widget.slider._dom_classes
+
+
+def test_dropout_slider_rejects_a_rate_that_was_not_trained():
+    with pytest.raises(ValueError, match="no run with input dropout 0.5"):
+        ToyDropoutWidget(fake_sweep()).show(0.5)
+
+
+def test_seeds_command_prints_the_toy_chain_of_both_arms(capsys):
+    assert main(["seeds", "toy-coadapted", "--seeds", "0", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "frame pairs" in out and "feedback on correlated noise" in out and "ratio" in out
 
 
 @pytest.mark.slow
