@@ -157,7 +157,7 @@ def border_gradient(discriminator: torch.nn.Module, images: torch.Tensor, mask: 
     gradient over K draws of D's dropout in training mode: the mean feedback G gets during training.
     """
     index = _border_index(mask)
-    x = _flat(images).clone().requires_grad_(True)  # (N, 784)
+    x = _flat(images).to(next(discriminator.parameters()).device).clone().requires_grad_(True)  # (N, 784)
     was_training = discriminator.training
     params = [p.requires_grad for p in discriminator.parameters()]
     discriminator.requires_grad_(False)
@@ -171,7 +171,7 @@ def border_gradient(discriminator: torch.nn.Module, images: torch.Tensor, mask: 
         discriminator.train(was_training)
         for p, flag in zip(discriminator.parameters(), params):
             p.requires_grad_(flag)
-    return (2 * total / max(n_masks, 1))[:, index]  # dl/dp = 2 dl/dx
+    return (2 * total.cpu() / max(n_masks, 1))[:, index]  # dl/dp = 2 dl/dx
 
 
 # --------------------------------------------------------------------- per-seed figures on MNIST
@@ -189,8 +189,9 @@ def shifted_digits(digits, max_shift: int = 4, seed: int = 0):
 def final_samples(generator: torch.nn.Module, latent_dim: int, n: int = 2000, seed: int = 0) -> torch.Tensor:
     """What ``python -m gan_course sample RUN --n n --seed seed`` writes: (n, 1, 28, 28) in [-1, 1] from fixed noise."""
     generator.eval()
+    z = fixed_noise(n, latent_dim, seed).to(next(generator.parameters()).device)  # (n, latent_dim)
     with torch.no_grad():
-        return generator(fixed_noise(n, latent_dim, seed)).view(-1, 1, 28, 28).clamp(-1, 1).cpu()
+        return generator(z).view(-1, 1, 28, 28).clamp(-1, 1).cpu()
 
 
 def discriminator_figures(discriminator: torch.nn.Module, mask: torch.Tensor) -> dict[str, float]:

@@ -162,3 +162,29 @@ class ToyDropoutWidget:
 
         self.shown = redraw(self.output, draw)
         return self.shown
+
+
+def plot_toy_presets(results: dict[str, list[dict]], axes=None):
+    """The toy's presets side by side, one dot per seed: D's frame pairs after training and the frame noise left
+    without input dropout, and the frame noise with over without it. ``results`` maps a preset to its
+    :func:`~gan_course.coadaptation_toy.toy_seeds` rows."""
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(12, 3.3))
+    names = list(results)
+    panels = [(lambda r: r["control"]["pairs_trained"], "D's frame pairs after training, no input dropout\n"
+               "0 = +a, -a pairs; 1 = random signs"),
+              (lambda r: r["control"]["frame_energy"], "noise left on the frame, no input dropout\n(mean pixel, 0 = black)"),
+              (lambda r: r["ratio"], "frame noise with / without input dropout")]
+    for ax, (value, title) in zip(axes, panels):
+        for i, name in enumerate(names):
+            ys = [value(r) for r in results[name]]
+            ax.scatter(i + np.linspace(-0.15, 0.15, len(ys)), ys, color="C0", s=14, zorder=3)
+        ax.set_xticks(range(len(names)), names, fontsize=8)
+        ax.set_title(title, fontsize=9)
+    axes[0].axhline(1.0, color="0.6", ls="--", lw=1)
+    axes[1].set_yscale("log")
+    axes[2].set_yscale("log")
+    axes[2].axhline(0.5, color="0.4", ls="--", lw=1)
+    axes[2].axhline(1.0, color="0.75", lw=1)
+    plt.tight_layout()
+    return axes
