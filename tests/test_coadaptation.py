@@ -261,19 +261,24 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     """The `dropout` preset over seeds 0-9, on the final generator (2,000 samples from fixed noise): what notebook 05
     reads from notebooks/results/coadaptation-mnist.json, recomputed.
 
-    The seed rates reached: ratio with / without input dropout below 1 in 10 of 10 seeds, at most half in 3 of 10.
-    The slide's mechanism is not what happens: D's border weights turn into one-sign detectors (evenly-lit response
-    far above the untrained D's ~1), as much as those of a D trained on shifted digits (no always-black border); D's
-    gradient is largest on an evenly lit border; G's noise is as correlated on random pairs as on neighbours.
+    Reached: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median 0.57), at most half in
+    3 of 10; the control's border energy spreads 0.0117-0.0427 over seeds, more than dropout removes in any seed
+    (at most 0.0197). The slide's mechanism is not what happens: D's border weights lean to one sign (R 7.4-11.2
+    control, 8.5-13.0 dropout, 9.6-13.5 on shifted digits, against 0.91-1.13 untrained), D's gradient is largest on
+    an evenly lit border (R 59-107), and G's noise is as correlated on random pairs as on neighbours.
     """
     config = get_preset("dropout").config
     rows = [mnist_chain(config, digits, seed, mask) for seed in range(10)]
-    ratios = [r["ratio"] for r in rows]
-    detail = f"final-generator ratios per seed: {[round(r, 2) for r in ratios]}"
-    assert sum(r < 1 for r in ratios) >= 9, detail
+    ratios = np.array([r["ratio"] for r in rows])
+    control = np.array([r["control_border_energy"] for r in rows])
+    dropout = np.array([r["dropout_border_energy"] for r in rows])
+    detail = f"final-generator ratios per seed: {np.round(ratios, 2).tolist()}"
+    assert (ratios < 1).sum() >= 9, detail
     assert 0.4 <= float(np.median(ratios)) <= 0.75, detail
-    assert sum(r <= 0.5 for r in ratios) < 9, f"the effect became robust: teach it as such. {detail}"
+    assert (ratios <= 0.5).sum() < 9, f"the effect became robust: teach it as such. {detail}"
+    assert control.max() - control.min() > (control - dropout).max(), detail
     assert all(0.75 < r["untrained_evenly_lit"] < 1.3 for r in rows)
     assert all(r[f"{arm}_evenly_lit"] > 3 for r in rows for arm in ("control", "dropout", "shifted"))
-    assert all(r["control_grad_evenly_lit"] > 20 for r in rows)
-    assert all(abs(r["control_noise_corr"] - r["control_noise_corr_random"]) < 0.05 for r in rows)
+    assert all(r[f"{arm}_grad_evenly_lit"] > 20 and r[f"{arm}_grad_mean"] < 0 for r in rows for arm in ("control", "dropout"))
+    assert all(abs(r[f"{arm}_noise_corr"] - r[f"{arm}_noise_corr_random"]) < 0.05 for r in rows
+               for arm in ("control", "dropout"))
