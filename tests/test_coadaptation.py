@@ -1,19 +1,32 @@
-"""Notebook 05's measures: the border mask, border energy, cancelling weights, the dropout slider."""
+"""Notebook 05 on MNIST: the border mask and energy, each step of the co-adaptation chain against its baseline."""
 
+import numpy as np
 import pytest
 import torch
 
+from gan_course.__main__ import main
 from gan_course.coadaptation import (
-    DropoutRateWidget,
     border_energy,
+    border_gradient,
     border_mask,
     border_weights,
-    cancellation,
-    late_border_energy,
+    evenly_lit_response,
+    final_samples,
+    mnist_chain,
+    neighbour_pairs,
+    noise_pair_correlation,
+    pair_correlation,
+    pixels_01,
+    shifted_digits,
+    shuffled_pairs,
+    start_from_pixel_means,
+    train_arm,
+    weight_pair_correlation,
 )
+from gan_course.coadaptation_plots import plot_paired_seeds, plot_seed_ratios, show_border_map, show_unit_weights
 from gan_course.data import load_mnist
-from gan_course.models import Discriminator
-from gan_course.widgets import PROBE
+from gan_course.experiments import get_preset
+from gan_course.models import Discriminator, Generator
 
 
 @pytest.fixture(scope="module")
@@ -68,25 +81,6 @@ def test_border_energy_rejects_a_mask_of_the_wrong_size():
         border_energy(blank(), torch.ones(27, 27, dtype=torch.bool))
 
 
-def test_late_border_energy_averages_the_second_half_of_the_snapshots(mask):
-    gray, black = torch.zeros(2, 1, 28, 28), blank(2)
-    snapshots = [{"step": s, "samples": x} for s, x in [(0, gray), (100, gray), (200, black), (300, gray)]]
-    assert late_border_energy(snapshots, mask) == pytest.approx(0.25)  # mean of 0.0 (step 200) and 0.5 (step 300)
-
-
-def test_cancellation_of_paired_plus_a_minus_a_weights_is_one():
-    assert cancellation(torch.tensor([0.3, -0.3, 1.2, -1.2])).item() == pytest.approx(1.0)
-
-
-def test_cancellation_of_same_sign_weights_is_zero():
-    assert cancellation(torch.tensor([0.1, 0.4, 2.0])).item() == pytest.approx(0.0)
-
-
-def test_cancellation_is_the_share_of_absolute_weight_that_cancels():
-    rows = torch.tensor([[3.0, -1.0], [0.0, 0.0]])
-    assert cancellation(rows).tolist() == pytest.approx([0.5, 0.0])  # 1 - |3 - 1| / (3 + 1); an all-zero row: 0
-
-
 def test_border_weights_are_the_first_layer_columns_of_the_masked_pixels(mask):
     discriminator = Discriminator(hidden=(8, 4))
     weights = border_weights(discriminator, mask)
@@ -94,40 +88,197 @@ def test_border_weights_are_the_first_layer_columns_of_the_masked_pixels(mask):
     assert torch.equal(weights, discriminator.net[0].weight.detach()[:, mask.flatten()])
 
 
-def make_sweep(mask):
-    gray, black = torch.zeros(4, 1, 28, 28), blank(4)
-    return {0.0: {"samples": gray, "late_samples": gray, "border_energy": border_energy(gray, mask)},
-            0.2: {"samples": black, "late_samples": black, "border_energy": border_energy(black, mask)}}
+# ------------------------------------------------------------- the chain's measures and their baselines
+def test_evenly_lit_response_of_plus_a_minus_a_pairs_is_zero():
+    assert evenly_lit_response(torch.tensor([0.7, -0.7, 0.2, -0.2])).item() == pytest.approx(0.0, abs=1e-12)
 
 
-def test_dropout_slider_shows_the_run_of_the_chosen_rate(mask):
-    widget = DropoutRateWidget(make_sweep(mask), mask)
-    assert widget.shown["border_energy"] == pytest.approx(0.5)
-    widget.slider.value = 0.2
-    assert widget.shown["border_energy"] == 0.0
-    assert PROBE in widget.slider._dom_classes
+def test_evenly_lit_response_of_equal_weights_is_the_number_of_pixels():
+    assert evenly_lit_response(torch.full((1, 121), 0.3)).item() == pytest.approx(121.0)
 
 
-def test_dropout_slider_rejects_a_rate_that_was_not_trained(mask):
-    widget = DropoutRateWidget(make_sweep(mask), mask)
-    with pytest.raises(ValueError, match="no run with input dropout 0.5"):
-        widget.show(0.5)
+def test_evenly_lit_response_of_random_sign_weights_is_one_on_average():
+    rows = torch.randn(4000, 121, generator=torch.Generator().manual_seed(0))
+    assert evenly_lit_response(rows).mean().item() == pytest.approx(1.0, abs=0.06)
+
+
+def test_evenly_lit_response_of_an_untrained_discriminator_is_near_one(mask):
+    torch.manual_seed(0)
+    assert 0.8 < evenly_lit_response(border_weights(Discriminator(), mask)).mean().item() < 1.2
+
+
+def test_neighbour_pairs_are_side_by_side_and_inside_the_mask(mask):
+    pairs = neighbour_pairs(mask)
+    where = mask.flatten().nonzero().flatten()[pairs]  # (n_pairs, 2) flat pixel indices
+    rows, cols = where // 28, where % 28
+    assert len(pairs) > 0
+    assert torch.all((rows[:, 0] - rows[:, 1]).abs() + (cols[:, 0] - cols[:, 1]).abs() == 1)
+
+
+def test_pair_correlation_of_cancelling_pairs_is_minus_one():
+    rows = torch.randn(8, 10, generator=torch.Generator().manual_seed(0))
+    rows[:, 1::2] = -rows[:, 0::2]
+    pairs = torch.arange(10).view(5, 2)
+    assert pair_correlation(rows, pairs) == pytest.approx(-1.0)
+
+
+def test_shuffled_pairs_join_two_different_pixels():
+    pairs = shuffled_pairs(7, 500)
+    assert torch.all(pairs[:, 0] != pairs[:, 1]) and pairs.min() >= 0 and pairs.max() < 7
+
+
+def test_weight_pair_correlation_of_random_weights_is_near_zero_for_neighbours_and_shuffled(mask):
+    weights = torch.randn(256, int(mask.sum()), generator=torch.Generator().manual_seed(1))
+    figures = weight_pair_correlation(weights, mask)
+    assert abs(figures["neighbours"]) < 0.05 and abs(figures["shuffled"]) < 0.05
+
+
+def noisy_borders(mask, shared: bool, n: int = 400):
+    """Black images with border noise in [0, 0.2] (pixel scale): one level per image (shared) or per pixel."""
+    g = torch.Generator().manual_seed(0)
+    pixels = int(mask.sum())
+    level = torch.rand(n, 1, generator=g).expand(n, pixels) if shared else torch.rand(n, pixels, generator=g)
+    level = level + 0.01 * torch.rand(n, pixels, generator=g)  # every pixel varies a little on its own
+    images = blank(n)
+    images[:, 0][:, mask] = 0.2 * level * 2 - 1
+    return images
+
+
+def test_noise_pair_correlation_sees_a_border_that_brightens_as_one(mask):
+    figures = noise_pair_correlation(noisy_borders(mask, shared=True), mask)
+    assert figures["neighbours"] > 0.9 and figures["random_pairs"] > 0.9 and abs(figures["independent"]) < 0.1
+
+
+def test_noise_pair_correlation_of_independent_pixels_is_near_zero(mask):
+    figures = noise_pair_correlation(noisy_borders(mask, shared=False), mask)
+    assert abs(figures["neighbours"]) < 0.05 and abs(figures["random_pairs"]) < 0.05
+
+
+def linear_discriminator(weights: torch.Tensor) -> torch.nn.Module:
+    """A D whose logit is weights . x: (784,) -> one logit."""
+    net = torch.nn.Sequential(torch.nn.Linear(784, 1, bias=False))
+    with torch.no_grad():
+        net[0].weight.copy_(weights.view(1, 784))
+    return torch.nn.Sequential(torch.nn.Flatten(), net, torch.nn.Flatten(0))
+
+
+def test_border_gradient_is_twice_the_weight_on_the_0_1_pixel_scale(mask):
+    weights = torch.randn(784, generator=torch.Generator().manual_seed(0))
+    gradient = border_gradient(linear_discriminator(weights), blank(3), mask)
+    assert torch.allclose(gradient, 2 * weights[mask.flatten()].expand(3, -1))
+
+
+def test_border_gradient_leaves_the_discriminator_in_its_mode_and_trainable(mask):
+    discriminator = Discriminator(hidden=(8,), input_dropout=0.2)
+    discriminator.eval()
+    border_gradient(discriminator, blank(2), mask, n_masks=3)
+    assert not discriminator.training and all(p.requires_grad for p in discriminator.parameters())
+
+
+def test_border_gradient_averaged_over_dropout_draws_differs_from_the_deployed_one(mask):
+    torch.manual_seed(0)
+    discriminator = Discriminator(hidden=(8,), input_dropout=0.5)
+    images = torch.rand(2, 1, 28, 28) * 2 - 1
+    assert not torch.allclose(border_gradient(discriminator, images, mask),
+                              border_gradient(discriminator, images, mask, n_masks=4))
+
+
+def test_shifted_digits_light_pixels_of_the_border(digits, mask):
+    moved = shifted_digits(digits, 4, seed=0)
+    assert moved.images.shape == digits.images.shape
+    assert (moved.images[:, 0][:, mask] > -1).any()
+
+
+def test_final_samples_are_the_same_for_the_same_seed_and_within_range():
+    generator = torch.nn.Sequential(torch.nn.Linear(5, 784), torch.nn.Tanh())
+    a, b = final_samples(generator, 5, 10), final_samples(generator, 5, 10)
+    assert a.shape == (10, 1, 28, 28) and torch.equal(a, b) and a.abs().max() <= 1
+
+
+def test_seed_ratio_plot_counts_the_seeds_at_or_below_the_threshold():
+    ax = plot_seed_ratios([0.2, 0.5, 0.51, 0.9])
+    assert ax.get_title() == "2 of 4 seeds at or below 0.5"
+
+
+def test_paired_seed_plot_draws_one_line_per_seed():
+    ax = plot_paired_seeds([0.1, 0.2, 0.3], [0.2, 0.2, 0.1], "border energy")
+    assert len(ax.get_lines()) == 3
+
+
+def test_paired_seed_plot_rejects_unpaired_values():
+    with pytest.raises(ValueError, match="one value per seed"):
+        plot_paired_seeds([0.1], [0.2, 0.3], "border energy")
+
+
+def test_pixels_on_the_0_1_scale_are_x_plus_one_over_two():
+    assert pixels_01(torch.tensor([[-1.0, 0.0, 1.0] + [0.0] * 781])).tolist()[0][:3] == [0.0, 0.5, 1.0]
+
+
+def test_a_generator_started_from_pixel_means_draws_a_black_border(digits, mask):
+    torch.manual_seed(0)
+    generator = Generator(8, (16,))
+    start_from_pixel_means(generator, digits.images)
+    assert border_energy(final_samples(generator, 8, 50), mask) < 1e-6
+
+
+def test_starting_from_pixel_means_changes_only_the_output_biases():
+    torch.manual_seed(0)
+    generator = Generator(8, (16,))
+    before = {k: v.clone() for k, v in generator.state_dict().items()}
+    start_from_pixel_means(generator, torch.rand(10, 784) * 2 - 1)
+    changed = [k for k, v in generator.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed == ["net.2.bias"]
+
+
+def test_a_black_start_run_keeps_a_black_border(digits, mask):
+    run = train_arm(get_preset("dropout").config.replace(steps=2), digits, 0, black_start=True)
+    assert border_energy(final_samples(run.generator, 100, 50), mask) < 1e-4
+
+
+def test_the_chain_of_one_seed_measures_every_arm_against_the_untrained_discriminator(digits, mask):
+    figures = mnist_chain(get_preset("dropout").config.replace(steps=2), digits, 0, mask)
+    for arm in ("dropout", "control", "shifted"):
+        assert {f"{arm}_{k}" for k in ("border_energy", "evenly_lit", "noise_corr", "grad_evenly_lit")} <= set(figures)
+    assert figures["ratio"] == pytest.approx(figures["dropout_border_energy"] / figures["control_border_energy"])
+    assert 0.5 < figures["untrained_evenly_lit"] < 1.5
+
+
+def test_border_map_and_unit_weights_draw_only_the_border(mask):
+    image = show_border_map(blank(3), mask)
+    shown = np.ma.filled(image.get_array(), np.nan)
+    assert np.isnan(shown[14, 14]) and shown[0, 0] == 0.0
+    assert len(show_unit_weights(Discriminator(hidden=(8,)), mask, [0, 3])) == 2
+
+
+def test_seeds_command_prints_the_chain_of_the_coadaptation_study(capsys):
+    assert main(["seeds", "coadaptation-mnist", "--seeds", "0", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "with /" in out and "ratio" in out and "evenly lit" in out and "shifted digits" in out
 
 
 @pytest.mark.slow
-def test_input_dropout_halves_late_border_energy_on_average_over_10_seeds(digits, mask):
-    """Notebook 05's claims, seeds 0-9: lower in every seed, <= 0.65x in at least 8, halved on average."""
-    from gan_course.experiments import get_preset
-    from gan_course.train import train
+def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns_detectors_not_pairs(digits, mask):
+    """The `dropout` preset over seeds 0-9, on the final generator (2,000 samples from fixed noise): what notebook 05
+    reads from notebooks/results/coadaptation-mnist.json, recomputed.
 
+    Reached: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median 0.57), at most half in
+    3 of 10; the control's border energy spreads 0.0117-0.0427 over seeds, more than dropout removes in any seed
+    (at most 0.0197). The slide's mechanism is not what happens: D's border weights lean to one sign (R 7.4-11.2
+    control, 8.5-13.0 dropout, 9.6-13.5 on shifted digits, against 0.91-1.13 untrained), D's gradient is largest on
+    an evenly lit border (R 59-107), and G's noise is as correlated on random pairs as on neighbours.
+    """
     config = get_preset("dropout").config
-    assert config.input_dropout == 0.2
-    energies = [[late_border_energy(train(config.replace(input_dropout=rate), digits, seed=seed, progress=False,
-                                          device="cpu").snapshots, mask) for rate in (0.2, 0.0)]
-                for seed in range(10)]
-    ratios = [with_dropout / without for with_dropout, without in energies]
-    detail = f"with / without input dropout, per seed: {[round(r, 2) for r in ratios]}"
-    assert all(r < 1 for r in ratios), detail
-    assert sum(r <= 0.65 for r in ratios) >= 8, detail
-    mean_with, mean_without = (sum(e[i] for e in energies) / len(energies) for i in (0, 1))
-    assert mean_with / mean_without <= 0.55, f"mean {mean_with:.4f} vs {mean_without:.4f}; {detail}"
+    rows = [mnist_chain(config, digits, seed, mask) for seed in range(10)]
+    ratios = np.array([r["ratio"] for r in rows])
+    control = np.array([r["control_border_energy"] for r in rows])
+    dropout = np.array([r["dropout_border_energy"] for r in rows])
+    detail = f"final-generator ratios per seed: {np.round(ratios, 2).tolist()}"
+    assert (ratios < 1).sum() >= 9, detail
+    assert 0.4 <= float(np.median(ratios)) <= 0.75, detail
+    assert (ratios <= 0.5).sum() < 9, f"the effect became robust: teach it as such. {detail}"
+    assert control.max() - control.min() > (control - dropout).max(), detail
+    assert all(0.75 < r["untrained_evenly_lit"] < 1.3 for r in rows)
+    assert all(r[f"{arm}_evenly_lit"] > 3 for r in rows for arm in ("control", "dropout", "shifted"))
+    assert all(r[f"{arm}_grad_evenly_lit"] > 20 and r[f"{arm}_grad_mean"] < 0 for r in rows for arm in ("control", "dropout"))
+    assert all(abs(r[f"{arm}_noise_corr"] - r[f"{arm}_noise_corr_random"]) < 0.05 for r in rows
+               for arm in ("control", "dropout"))
