@@ -69,6 +69,18 @@ def test_the_instructor_section_keeps_its_heading_and_folds_the_rest():
     assert prepared.cells[3].source.startswith("```{toggle}\n**Pre-training**")
 
 
+def test_a_shell_comment_in_a_folded_code_block_stays_a_comment():
+    folded = site._fold_markdown("### Hand out\n\n```bash\n# hand out student/ (the lecture's notebooks)\nls\n```\n# After")
+    assert folded == "**Hand out**\n\n```bash\n# hand out student/ (the lecture's notebooks)\nls\n```\n**After**"
+
+
+def test_an_empty_formula_draws_nothing_and_a_formula_becomes_mathml():
+    from gan_course.tools.mathml import to_mathml
+
+    assert to_mathml(" ", "inline") == ""
+    assert to_mathml("x^2", "inline").startswith("<math")
+
+
 def test_a_changed_notebook_gets_a_new_cache_key(tmp_path):
     path = tmp_path / "01_x.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), path)

@@ -17,6 +17,8 @@ LOGGER = logging.getLogger(__name__)
 
 def to_mathml(latex: str, display: str) -> str:
     """``latex`` as a <math> element (``display`` "inline" or "block"); its LaTeX in <code> when it cannot be read."""
+    if not latex.strip():  # an empty formula (e.g. "$ $") draws nothing; the converter would fail on it
+        return ""
     try:
         return convert(latex.strip(), display=display)
     except Exception as err:  # noqa: BLE001 -- one unreadable formula must not stop the site

@@ -89,8 +89,17 @@ def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600) -> tu
 
 
 def _fold_markdown(source: str) -> str:
-    """Markdown inside a fold: headings become bold lines (a heading inside a toggle breaks the page's outline)."""
-    return re.sub(r"^#+\s+(.*)$", r"**\1**", source, flags=re.MULTILINE)
+    """Markdown inside a fold: headings become bold lines (a heading inside a toggle breaks the page's outline).
+
+    Lines inside fenced code blocks stay as they are: there ``# ...`` is a shell comment, not a heading."""
+    lines, fenced = [], False
+    for line in source.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            line = re.sub(r"^#+\s+(.*)$", r"**\1**", line)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
