@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 
 LATE = 0.25  # the curves are read over the last quarter of the logged rounds
+ABOVE_CHANCE = 0.55  # notebook 02's claim: D's late accuracy is above this, clear of the equilibrium's 50%
 
 
 def equilibrium_values(loss: str = "non_saturating") -> dict[str, float]:
