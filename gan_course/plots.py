@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from gan_course.curves import equilibrium_values
+
 
 def image_grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
     """Tile images (N, 1, 28, 28) in [-1, 1] into one array (H, W) in [0, 1]."""
@@ -41,26 +43,33 @@ def _smooth(values: Sequence[float], window: int) -> np.ndarray:
     return np.convolve(np.pad(values, (window // 2, window - 1 - window // 2), mode="edge"), kernel, "valid")
 
 
-def plot_history(history: dict, smooth: int = 5, axes=None):
-    """Losses, D's mean output on real and fake, and G's gradient norm against step."""
+def plot_history(history: dict, smooth: int = 5, axes=None, loss: str = "non_saturating"):
+    """Losses, f_acc's two terms, D's accuracy and G's gradient norm against step; dotted: the equilibrium's values."""
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(13, 3.2))
-    step = history["step"]
-    axes[0].plot(step, _smooth(history["d_loss"], smooth), label="D loss  $-f_{acc}$")
-    axes[0].plot(step, _smooth(history["g_loss"], smooth), label="G loss")
+        _, axes = plt.subplots(1, 4, figsize=(16, 3.2))
+    step, at_eq = history["step"], equilibrium_values(loss)
+    curve = lambda ax, key, **kw: ax.plot(step, _smooth(history[key], smooth), **kw)  # noqa: E731
+    curve(axes[0], "d_loss", label="D loss  $-f_{acc}$")
+    curve(axes[0], "g_loss", label="G loss")
+    axes[0].axhline(at_eq["d_loss"], color="C0", ls=":", label=f"D loss at equilibrium: log 4 = {at_eq['d_loss']:.3f}")
+    axes[0].axhline(at_eq["g_loss"], color="C1", ls=":", label=f"G loss at equilibrium: {at_eq['g_loss']:.3f}")
     axes[0].set_title("losses")
-    axes[1].plot(step, _smooth(history["d_real"], smooth), label="D(x), real")
-    axes[1].plot(step, _smooth(history["d_fake"], smooth), label="D(G(z)), fake")
-    axes[1].axhline(0.5, color="gray", ls=":", label="equilibrium 0.5")
-    axes[1].set_ylim(0, 1)
-    axes[1].set_title("D's mean output")
-    axes[2].plot(step, _smooth(history["g_grad_norm"], smooth), color="C2")
-    axes[2].set_yscale("log")
-    axes[2].set_title("G's gradient norm")
+    curve(axes[1], "log_d_real", label="E[log D(x)]: real called real")
+    curve(axes[1], "log_1m_d_fake", label="E[log(1 - D(G(z)))]: fake called fake")
+    axes[1].axhline(at_eq["log_d_real"], color="gray", ls=":", label="equilibrium: log 1/2")
+    axes[1].set_title("the two terms of $f_{acc}$")
+    curve(axes[2], "d_acc_real", label="on real")
+    curve(axes[2], "d_acc_fake", label="on fake")
+    axes[2].axhline(at_eq["d_acc"], color="gray", ls=":", label="equilibrium: 50%")
+    axes[2].set_ylim(0, 1.02)
+    axes[2].set_title("D's accuracy")
+    curve(axes[3], "g_grad_norm", color="C2")
+    axes[3].set_yscale("log")
+    axes[3].set_title("G's gradient norm")
     for ax in axes:
         ax.set_xlabel("step")
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7)
     plt.tight_layout()
     return axes
 

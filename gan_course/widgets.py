@@ -12,9 +12,11 @@ from typing import Any, Callable, Sequence
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
+import torch.nn.functional as F
 from IPython.display import display
 
-from gan_course.plots import plot_history, show_grid
+from gan_course.curves import equilibrium_values
+from gan_course.plots import image_grid, plot_history, show_grid
 from gan_course.train import train
 
 PROBE = "gan-course-probe"  # CSS class of the control the browser tests move
@@ -98,8 +100,77 @@ class LatentInterpolation:
         return self.shown
 
 
+class LiveView:
+    """A training callback: at every snapshot, samples from a fixed z and f_acc's two terms, redrawn in place.
+
+    The two terms are measured on a fixed batch (``n_measure`` real digits, as many fixed z) with both nets in
+    eval mode, so the measurement uses no randomness and leaves the run exactly as it would be without it.
+    """
+
+    def __init__(self, data, latent_dim: int, n_samples: int = 16, n_measure: int = 256, seed: int = 1):
+        g = torch.Generator().manual_seed(seed)
+        self.z = torch.randn(n_samples, latent_dim, generator=g)  # (n_samples, latent_dim)
+        self.z_measure = torch.randn(n_measure, latent_dim, generator=g)
+        self.real = data.sample(n_measure, g)[0].cpu()  # (n_measure, 784)
+        self.trace: dict[str, list[float]] = {"step": [], "log_d_real": [], "log_1m_d_fake": []}
+        self.handle = None
+        self.shown: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def measure(self, generator: torch.nn.Module, discriminator: torch.nn.Module) -> tuple[torch.Tensor, float, float]:
+        """Samples (n_samples, 1, 28, 28) from the fixed z, E[log D(x)] and E[log(1 - D(G(z)))] on the fixed batch."""
+        modes = generator.training, discriminator.training
+        generator.eval()
+        discriminator.eval()
+        try:
+            device = next(generator.parameters()).device
+            samples = generator(self.z.to(device)).view(-1, 1, 28, 28).cpu()
+            log_d_real = F.logsigmoid(discriminator(self.real.to(device))).mean()
+            log_1m_d_fake = F.logsigmoid(-discriminator(generator(self.z_measure.to(device)))).mean()
+        finally:
+            generator.train(modes[0])
+            discriminator.train(modes[1])
+        return samples, float(log_d_real), float(log_1m_d_fake)
+
+    def __call__(self, step: int, generator: torch.nn.Module, discriminator: torch.nn.Module) -> None:
+        samples, log_d_real, log_1m_d_fake = self.measure(generator, discriminator)
+        for key, value in zip(self.trace, (step, log_d_real, log_1m_d_fake)):
+            self.trace[key].append(value)
+        self.shown = samples
+        fig = self.draw(samples, step)
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
+    def draw(self, samples: torch.Tensor, step: int):
+        """The figure: the samples in one row, and the two terms so far beside their value at the equilibrium.
+
+        The curve panel has no ticks (its numbers are in its title): the frame is redrawn at every snapshot,
+        and ticks would double its cost.
+        """
+        fig = plt.figure(figsize=(8, 1.5))
+        grid = fig.add_axes((0.0, 0.0, 0.72, 0.8))
+        grid.imshow(image_grid(samples, len(samples)), cmap="gray", vmin=0, vmax=1)
+        grid.set_axis_off()
+        grid.set_title(f"step {step}: samples from a fixed z", fontsize=8)
+        at_eq = equilibrium_values()["log_d_real"]
+        real, fake = self.trace["log_d_real"], self.trace["log_1m_d_fake"]
+        terms = fig.add_axes((0.74, 0.05, 0.25, 0.75))
+        terms.plot(self.trace["step"], real, color="C0")
+        terms.plot(self.trace["step"], fake, color="C1")
+        terms.axhline(at_eq, color="gray", ls=":")
+        terms.set_xticks([])
+        terms.set_yticks([])
+        terms.set_ylim(min(at_eq, *real, *fake) - 0.1, max(0.0, *real, *fake) + 0.05)
+        terms.set_title(f"E[log D(x)] {real[-1]:.2f} (blue)\nE[log(1 - D(G(z)))] {fake[-1]:.2f} (orange)\n"
+                        f"dotted: log 1/2 = {at_eq:.2f}", fontsize=7)
+        return fig
+
+
 class RetrainWidget:
-    """k and l sliders and a button that re-trains a short run and shows samples and curves."""
+    """k and l sliders and a button that re-trains a short run and shows samples and curves (only when clicked)."""
 
     def __init__(self, config, data, steps: int = 1000, seed: int = 0):
         self.config, self.data, self.steps, self.seed = config, data, steps, seed
@@ -123,10 +194,10 @@ class RetrainWidget:
 
         def draw():
             result = train(config, self.data, seed=self.seed, steps=self.steps)
-            fig = plt.figure(figsize=(13, 3.4))
+            fig = plt.figure(figsize=(17, 3.2))
             show_grid(result.snapshots[-1]["samples"][:32], 8, f"k={k}, l={l}: step {self.steps}",
-                      ax=fig.add_subplot(1, 4, 1))
-            plot_history(result.history, axes=[fig.add_subplot(1, 4, i) for i in (2, 3, 4)])
+                      ax=fig.add_subplot(1, 5, 1))
+            plot_history(result.history, axes=[fig.add_subplot(1, 5, i) for i in (2, 3, 4, 5)], loss=config.loss)
             return result
 
         self.result = redraw(self.output, draw)

@@ -1,0 +1,61 @@
+"""Notebook 02's claims about a trained `vanilla` run, over seeds (the notebook checks seed 0).
+
+One training per seed, shared by every test here; the figures are the `vanilla-02` study's, so the
+notebook's instructor table and these tests measure the same thing.
+"""
+
+import math
+
+import pytest
+import torch
+
+from gan_course.curves import ABOVE_CHANCE
+from gan_course.experiments import get_preset
+from gan_course.latent import LIKE_RANDOM, MOVES
+from gan_course.metrics import digit_fd
+from gan_course.seeding import seed_everything
+from gan_course.tools.robustness import get_study
+from gan_course.train import build_models
+
+pytestmark = pytest.mark.slow
+SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
+def figures(request):
+    return request.param, get_study("vanilla-02").measure(request.param, None)
+
+
+def test_d_stays_clear_of_the_equilibrium_s_50_percent_and_below_log_4(figures):
+    seed, f = figures
+    assert f["d_accuracy"] > ABOVE_CHANCE, f"seed {seed}: D's accuracy {f['d_accuracy']:.1%}"
+    assert f["d_loss"] < math.log(4), f"seed {seed}: D's loss {f['d_loss']:.3f}"
+
+
+def test_d_s_loss_levels_off_between_half_of_log_4_and_log_4_in_every_quarter(figures):
+    seed, f = figures
+    assert 0.5 * math.log(4) < min(f["d_loss_quarters"]) and max(f["d_loss_quarters"]) < math.log(4), (
+        f"seed {seed}: {f['d_loss_quarters']}")
+
+
+def test_no_coordinate_of_z_controls_one_property_alone(figures):
+    seed, f = figures
+    least = (f["z_class_changed_min"], f["z_ink_change_min"], f["z_slant_change_min"])
+    assert min(least) >= MOVES, f"seed {seed}: class, ink, slant at the least {least}"
+
+
+def test_a_coordinate_moves_each_property_about_as_much_as_a_random_direction(figures):
+    seed, f = figures
+    ratios = [f[f"z_{name}_mean"] / f[f"random_{name}_mean"] for name in ("class_changed", "ink_change", "slant_change")]
+    assert all(1 / LIKE_RANDOM <= r <= LIKE_RANDOM for r in ratios), f"seed {seed}: {ratios}"
+
+
+def test_the_samples_cover_every_class_and_beat_an_untrained_g_five_fold(figures):
+    seed, f = figures
+    config = get_preset("vanilla").config
+    seed_everything(seed)
+    untrained, _ = build_models(config)
+    with torch.no_grad():
+        fd_untrained = digit_fd(untrained(torch.randn(2000, config.latent_dim)).view(-1, 1, 28, 28))
+    assert f["fd"] < fd_untrained / 5, f"seed {seed}: FD {f['fd']:.0f} vs untrained {fd_untrained:.0f}"
+    assert f["classes_present"] == 10 and f["largest_share"] < 0.25, f"seed {seed}: {f['classes_present']} classes"
