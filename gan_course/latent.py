@@ -21,7 +21,7 @@ from gan_course.seeding import fixed_noise
 SWEEP = (-2.0, -1.0, 0.0, 1.0, 2.0)  # values of z along the direction: +-2 sd of the prior
 COORDINATES = tuple(range(6))  # the coordinates of z that notebook 02 moves, one at a time
 N_POPULATION = 500  # random digits whose spread of ink and slant is the unit of change
-MOVES = 0.10  # notebook 02's claim: each coordinate changes the class of >= 10% of digits, ink and slant by >= 0.1 sd
+MOVES = 0.10  # notebook 02's claim: each coordinate changes the class of >= 10% of digits (ink and slant: reported)
 LIKE_RANDOM = 2.0  # ... and moves each property within this factor of what a random direction does
 
 
