@@ -361,3 +361,29 @@ STUDIES.update({
     "coadaptation-mnist-search": _search("coadaptation-mnist-search", list(MNIST_SEARCH)),
     "coadaptation-mnist-best-tried": _search("coadaptation-mnist-best-tried", ["input dropout 0.5, lr 0.1, momentum 0.5"]),
 })
+
+
+# ------------------------------------------------------------------ notebook 06: one c-GAN against ten per-class GANs
+def _cgan_sharing(seed: int, steps: int | None) -> dict:
+    """The cgan preset's recipe as one c-GAN and as ten per-class GANs under an equal budget (gan_course.sharing)."""
+    from gan_course import sharing
+
+    return sharing.compare(get_preset("cgan").config, load_mnist(verbose=False), seed, steps)
+
+
+def _cgan_sharing_fingerprint() -> dict:
+    from gan_course import sharing
+
+    return sharing.fingerprint(get_preset("cgan").config)
+
+
+def _cgan_sharing_line(f: dict) -> str:
+    from gan_course import sharing
+
+    return sharing.summary_line(f)
+
+
+STUDIES["cgan-sharing"] = Study(
+    "cgan-sharing", "06", "one c-GAN against ten per-class GANs on the same total compute (same rounds on a tenth of "
+    "the batch; a tenth of the rounds), with all training digits and with 50 a class; per class, on held-out digits",
+    _cgan_sharing, _cgan_sharing_fingerprint, _cgan_sharing_line)
