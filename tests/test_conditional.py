@@ -1,5 +1,6 @@
 """Notebook 06, the conditional GAN: the cgan preset, its label accuracy over seeds, the shipped
-classifier, the command line's labels, bad labels, D's score matrix and the class explorer (the sharing comparison: test_sharing.py)."""
+classifier, the command line's labels, bad labels, D's score matrix and the class explorer.
+The sharing comparison (one c-GAN against ten per-class GANs) is specified in test_sharing.py."""
 
 from __future__ import annotations
 
