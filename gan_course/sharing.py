@@ -5,8 +5,9 @@ class c only, get the same total budget in one of two senses (:data:`ARMS`):
 
 - ``same rounds, batch / 10``: each plays as many rounds as the c-GAN, on a tenth of its batch. Each makes as
   many updates as the c-GAN and sees as many digits of its class as the c-GAN sees of that class on average;
-  the ten together cost what the c-GAN costs. What is left is the shared weights.
-- ``a tenth of the rounds``: each plays a tenth of the rounds with the c-GAN's batch: the same compute and the
+  the ten together put as many digits through their nets as the c-GAN (the same arithmetic; small batches take
+  longer in wall-clock time). What is left is the shared weights.
+- ``a tenth of the rounds``: each plays a tenth of the rounds with the c-GAN's batch: the same arithmetic and the
   same digits a class again, but a tenth of the c-GAN's updates (the comparison that mixes sharing up with
   "the c-GAN made more updates").
 
