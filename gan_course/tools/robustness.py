@@ -424,3 +424,29 @@ STUDIES["vanilla-02"] = Study(
     "and what moving one coordinate of z changes", _measure_vanilla_02,
     lambda: {"config": get_preset("vanilla").config.to_dict(), "late": LATE, "sweep": list(SWEEP),
              "coordinates": list(COORDINATES)}, _vanilla_02_line)
+
+
+# ------------------------------------------------------------------ notebook 06: one c-GAN against ten per-class GANs
+def _cgan_sharing(seed: int, steps: int | None) -> dict:
+    """The cgan preset's recipe as one c-GAN and as ten per-class GANs under an equal budget (gan_course.sharing)."""
+    from gan_course import sharing
+
+    return sharing.compare(get_preset("cgan").config, load_mnist(verbose=False), seed, steps)
+
+
+def _cgan_sharing_fingerprint() -> dict:
+    from gan_course import sharing
+
+    return sharing.fingerprint(get_preset("cgan").config)
+
+
+def _cgan_sharing_line(f: dict) -> str:
+    from gan_course import sharing
+
+    return sharing.summary_line(f)
+
+
+STUDIES["cgan-sharing"] = Study(
+    "cgan-sharing", "06", "one c-GAN against ten per-class GANs on the same total compute (same rounds on a tenth of "
+    "the batch; a tenth of the rounds), with all training digits and with 50 a class; per class, on held-out digits",
+    _cgan_sharing, _cgan_sharing_fingerprint, _cgan_sharing_line)
