@@ -56,7 +56,9 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None) ->
 def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) -> dict:
     """The measurement itself, in this process (see :func:`time_notebook`)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=keep is not None,
+    # store_widget_state always: without it nbclient's Output-widget emulation looks up a widget state it never
+    # stored and raises KeyError on the first output captured by an ipywidgets.Output (seen in notebook 06).
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     cells: list[tuple[float, int]] = []
     error = None
