@@ -132,5 +132,5 @@ def test_from_scratch_the_modified_loss_gets_10x_the_gradient_early(figures):
 @pytest.mark.slow
 def test_from_scratch_the_modified_loss_gives_better_samples(figures):
     seed, f = figures
-    assert f["fd_non_saturating"] < f["fd_saturating"], (
-        f"seed {seed}: FD {f['fd_non_saturating']:.0f} vs {f['fd_saturating']:.0f}")
+    fd = f["fd_scratch"]
+    assert fd["non_saturating"] < fd["saturating"], f"seed {seed}: FD {fd['non_saturating']:.0f} vs {fd['saturating']:.0f}"

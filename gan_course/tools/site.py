@@ -206,9 +206,9 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
                 (book / "_static" / "pictures" / f"{path.stem}.png").write_bytes(picture)
                 pictures[path.stem] = f"_static/pictures/{path.stem}.png"
         student_zip = _student_zip(paths, book / "_static") if student else None
-        (book / "intro.md").write_text(_landing_page(titles, pictures, student_zip))
+        (book / "index.md").write_text(_landing_page(titles, pictures, student_zip))  # index.html: the landing page
         order = [stem for _, stem in OUTLINE if stem in titles] + sorted(set(titles) - {s for _, s in OUTLINE})
-        (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" +
+        (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n" +
                                        "".join(f"- file: {stem}\n" for stem in order))
         (book / "_config.yml").write_text(CONFIG)
         build = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
@@ -220,7 +220,19 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         if out.exists():
             shutil.rmtree(out)
         shutil.copytree(book / "_build" / "html", out)
+    for page in out.rglob("*.html"):
+        page.write_text(_without_thebe(page.read_text()))
     return out
+
+
+_THEBE = re.compile(r'[ \t]*<script>const THEBE_JS_URL = [^\n]*</script>\n'
+                    r'|[ \t]*<script async="async" src="_static/sphinx-thebe\.js[^"]*"></script>\n')
+
+
+def _without_thebe(page: str) -> str:
+    """The page without sphinx-thebe's scripts. The site has no live-code button, and sphinx-thebe 0.3 writes its
+    inline script twice, so every page raised "Identifier 'THEBE_JS_URL' has already been declared"."""
+    return _THEBE.sub("", page)
 
 
 def _student_zip(paths: list[Path], static: Path) -> str | None:
