@@ -168,8 +168,13 @@ execute:
 html:
   use_repository_button: false
 sphinx:
-  extra_extensions: ["gan_course.tools.mathml"]
   config:
+    # Jupyter Book's default extensions without sphinx_thebe (a live-code button needs a server, which this
+    # offline site has not, and sphinx-thebe 0.3 writes its inline script twice: "Identifier 'THEBE_JS_URL'
+    # has already been declared" on every page), plus the MathML renderer.
+    extensions: [sphinx_togglebutton, sphinx_copybutton, myst_nb, jupyter_book, sphinx_comments,
+                 sphinx_external_toc, sphinx.ext.intersphinx, sphinx_design, sphinx_book_theme,
+                 gan_course.tools.mathml]
     html_math_renderer: mathml
     html_show_copyright: false
     html_context:
@@ -220,19 +225,7 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         if out.exists():
             shutil.rmtree(out)
         shutil.copytree(book / "_build" / "html", out)
-    for page in out.rglob("*.html"):
-        page.write_text(_without_thebe(page.read_text()))
     return out
-
-
-_THEBE = re.compile(r'[ \t]*<script>const THEBE_JS_URL = [^\n]*</script>\n'
-                    r'|[ \t]*<script async="async" src="_static/sphinx-thebe\.js[^"]*"></script>\n')
-
-
-def _without_thebe(page: str) -> str:
-    """The page without sphinx-thebe's scripts. The site has no live-code button, and sphinx-thebe 0.3 writes its
-    inline script twice, so every page raised "Identifier 'THEBE_JS_URL' has already been declared"."""
-    return _THEBE.sub("", page)
 
 
 def _student_zip(paths: list[Path], static: Path) -> str | None:
