@@ -1,0 +1,67 @@
+"""Notebook 04: the ring presets measured in full, and ring settings that are not presets."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from gan_course.data import load_dataset
+from gan_course.experiments import get_preset
+from gan_course.metrics import ring_metrics
+from gan_course.tools.studies import Study
+from gan_course.tools.studies.presets import _preset_line
+from gan_course.train import train
+
+
+def _ring_line(f: dict) -> str:
+    return _preset_line(f) + f"  reached {f['modes_reached']}/8  median {f['median_sd']:6.1f} sd"
+
+
+def _ring_study(name: str, description: str, make_config: Callable[[], Any]) -> Study:
+    """Train ``make_config()`` on the ring: modes covered, high-quality %, and where the samples lie at any distance."""
+
+    def measure(seed: int, steps: int | None) -> dict:
+        from gan_course.metrics import RING_METRIC_SEED
+        from gan_course.modecollapse import where_samples_lie  # widgets load only when this study runs
+        from gan_course.seeding import fixed_noise
+
+        config = make_config()
+        data = load_dataset("ring", verbose=False)
+        run = train(config, data, seed=seed, steps=steps, progress=False)
+        m = ring_metrics(run.generator, data)
+        with torch.no_grad():
+            z = fixed_noise(2500, config.latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
+            points = run.generator(z.to(next(run.generator.parameters()).device))  # (2500, 2)
+        return {"seconds": run.seconds, "steps": int(run.history["step"][-1]), "modes": m["modes_covered"],
+                "high_quality": m["high_quality"], **where_samples_lie(points.cpu(), data)}
+
+    return Study(name, "04", description, measure, lambda: {"config": make_config().to_dict()}, _ring_line)
+
+
+def _ring_variant(preset: str, **changes: Any) -> Callable[[], Any]:
+    return lambda: get_preset(preset).config.replace(**changes)
+
+
+def _playground(pack: int = 1) -> Callable[[], Any]:
+    def make_config() -> Any:
+        from gan_course.modecollapse import playground_config  # widgets load only when this study runs
+
+        return playground_config().replace(pack=pack)
+
+    return make_config
+
+
+STUDIES = [
+    *(_ring_study(name, get_preset(name).description, _ring_variant(name))  # the ring presets, measured in full
+      for name in ("ring", "ring-fast-g", "ring-fast-g-pacgan")),
+    _ring_study("ring-playground", "notebook 04's playground as it starts: ring-fast-g, constant lr, 4,000 rounds",
+                _playground()),
+    _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(2)),
+    _ring_study("ring-fast-g-constant", "ring-fast-g with a constant lr schedule (8,000 rounds): the schedule's part",
+                _ring_variant("ring-fast-g", lr_schedule="constant")),
+    _ring_study("ring-fast-g-l1", "ring-fast-g with l = 1 (G still at 6x D's lr): the part of l = 2",
+                _ring_variant("ring-fast-g", g_steps=1)),
+    _ring_study("ring-fast-g-equal-lr", "ring-fast-g with G's lr equal to D's (l = 2 kept): the part of the 6x lr",
+                _ring_variant("ring-fast-g", lr_g=1e-3)),
+]

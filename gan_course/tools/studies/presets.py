@@ -1,0 +1,51 @@
+"""Every MNIST preset as a study: train it, measure what its notebook asserts (FD and the largest class; label
+accuracy and FD for the c-GAN)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from gan_course.conditional import generate, label_accuracy
+from gan_course.data import N_CLASSES, load_dataset
+from gan_course.experiments import PRESETS, get_preset
+from gan_course.metrics import digit_fd, digit_quality, generated_digits
+from gan_course.tools.studies import Study
+from gan_course.train import train
+
+
+def _measure_preset(name: str, seed: int, steps: int | None = None) -> dict:
+    """Train preset ``name`` with ``seed``; the figures its notebook asserts, and the training seconds."""
+    config = get_preset(name).config
+    data = load_dataset(config.dataset, verbose=False)
+    run = train(config, data, seed=seed, steps=steps, progress=False)
+    figures: dict = {"seconds": run.seconds, "steps": int(run.history["step"][-1])}
+    if config.conditional:
+        labels = torch.arange(100 * N_CLASSES) % N_CLASSES  # 100 of each class
+        images = generate(run.generator, labels, seed=1000 + seed)
+        figures.update(label_accuracy=label_accuracy(images, labels)["overall"], fd=digit_fd(images))
+    else:
+        q = digit_quality(generated_digits(run.generator, 2000, config.latent_dim, seed=0))
+        figures.update(fd=q["fd"], largest_class=int(np.argmax(q["class_hist"])), largest_share=q["max_class_share"])
+    return figures
+
+
+def _preset_line(f: dict) -> str:
+    head = f"{f['steps']:5d} steps {f['seconds']:6.1f} s  "
+    if "modes" in f:
+        return head + f"modes {f['modes']}/8  high-quality {f['high_quality']:5.1f}%"
+    if "label_accuracy" in f:
+        return head + f"label accuracy {f['label_accuracy']:6.1%}  FD {f['fd']:6.1f}"
+    return head + f"FD {f['fd']:6.1f}  largest class {f['largest_class']} at {f['largest_share']:5.1%}"
+
+
+def preset_study(name: str) -> Study:
+    """The study of one preset: train it, measure what its notebook asserts."""
+    preset = get_preset(name)
+    return Study(name, preset.notebook, preset.description,
+                 lambda seed, steps: _measure_preset(name, seed, steps),
+                 lambda: {"config": get_preset(name).config.to_dict()}, _preset_line)
+
+
+# The ring presets are measured in full, with where their samples lie, by notebook 04's module (nb04).
+STUDIES = [preset_study(name) for name, preset in PRESETS.items() if preset.config.dataset != "ring"]
