@@ -55,7 +55,7 @@ def test_busy_cores_is_a_share_of_the_machine_or_unknown():
 
 
 def _fresh_python(code: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "GAN_COURSE_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "GAN_COURSE_THREADS", "OMP_NUM_THREADS")}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           check=True).stdout.strip()
 
@@ -94,7 +94,7 @@ def test_same_seed_gives_bit_identical_weights_on_one_to_four_threads(name):
     Without it, MKL's default mode gave the c-GAN other weights on 3 threads than on 1 from step 10 on this
     course's 2-core AMD test machine, and the reliability report saw 1 and 2 threads differ on another.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "GAN_COURSE_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "GAN_COURSE_THREADS", "OMP_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", _TRAIN_ON_THREADS, name, "1,2,3,4", "40"], capture_output=True,
                          text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]

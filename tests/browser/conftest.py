@@ -203,7 +203,7 @@ def jupyter_lab(browser_prerequisites, tmp_path_factory):
 
     # The kernels run as a user's would: no thread pinning and no MKL setting from the test process, so the
     # notebooks choose their threads (2 on an idle 2-core machine) and rely on gan_course's own MKL_CBWR.
-    env = {k: v for k, v in os.environ.items() if k not in ("GAN_COURSE_THREADS", "MKL_CBWR")}
+    env = {k: v for k, v in os.environ.items() if k not in ("GAN_COURSE_THREADS", "MKL_CBWR", "OMP_NUM_THREADS")}
     env.update(
         GAN_COURSE_OFFLINE="1",  # kernels inherit it: no notebook touches the network
         JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
