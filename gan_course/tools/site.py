@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -169,12 +170,7 @@ html:
   use_repository_button: false
 sphinx:
   config:
-    # Jupyter Book's default extensions without sphinx_thebe (a live-code button needs a server, which this
-    # offline site has not, and sphinx-thebe 0.3 writes its inline script twice: "Identifier 'THEBE_JS_URL'
-    # has already been declared" on every page), plus the MathML renderer.
-    extensions: [sphinx_togglebutton, sphinx_copybutton, myst_nb, jupyter_book, sphinx_comments,
-                 sphinx_external_toc, sphinx.ext.intersphinx, sphinx_design, sphinx_book_theme,
-                 gan_course.tools.mathml]
+    extensions: {extensions}
     html_math_renderer: mathml
     html_show_copyright: false
     html_context:
@@ -183,6 +179,18 @@ sphinx:
     nb_render_markdown_format: myst
     suppress_warnings: ["mystnb.unknown_mime_type"]
 """
+
+
+def _extensions() -> list[str]:
+    """Jupyter Book's default Sphinx extensions without sphinx_thebe, plus the MathML renderer.
+
+    Thebe's live-code button needs a server, which this offline site has not, and sphinx-thebe 0.3 writes its
+    inline script twice ("Identifier 'THEBE_JS_URL' has already been declared" on every page). Jupyter Book's
+    ``extra_extensions`` can only add to its defaults, so the site sets the whole list, derived from them.
+    """
+    from jupyter_book.config import get_default_sphinx_config
+
+    return [e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"] + ["gan_course.tools.mathml"]
 
 
 def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path = CACHE_DIR,
@@ -215,7 +223,7 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         order = [stem for _, stem in OUTLINE if stem in titles] + sorted(set(titles) - {s for _, s in OUTLINE})
         (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n" +
                                        "".join(f"- file: {stem}\n" for stem in order))
-        (book / "_config.yml").write_text(CONFIG)
+        (book / "_config.yml").write_text(CONFIG.format(extensions=json.dumps(_extensions())))
         build = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
         proc = subprocess.run([sys.executable, "-c", build, "build", str(book), "--warningiserror", "--keep-going"],
                               capture_output=True, text=True)
