@@ -3,8 +3,8 @@
 A *study* trains once per seed and returns the figures a notebook asserts. Every preset is a study
 (modes covered and high-quality % on the ring, label accuracy and Frechet distance for the c-GAN, the
 Frechet distance and the largest class for the other MNIST presets); experiments that are not one preset
-register their own in a module of :mod:`gan_course.tools.studies`, one per notebook. ``seeds`` prints one line per (study, seed); with ``--save`` it also
-writes ``notebooks/results/NAME.json``, which a notebook's instructor section reads with
+register their own in a module of :mod:`gan_course.tools.studies`, one per notebook. ``seeds`` prints one
+line per (study, seed); with ``--save`` it also writes ``notebooks/results/NAME.json``, which a notebook's instructor section reads with
 :func:`load_results` and renders, so that no number in a notebook's prose is typed by hand. The file
 records what the figures depend on (the study's *fingerprint*, e.g. the preset's config); when that
 changes, :func:`load_results` says the file is stale and gives the command that remakes it.

@@ -61,8 +61,7 @@ STUDIES = [Study(
     "D* = p_data / (p_data + p_g)", _measure_equilibrium_toy,
     lambda: {"data": repr(DATA), "g": repr(FIXED_G), "support": SUPPORT,
              "grid": [float(GRID[0]), float(GRID[-1]), len(GRID)]},
-    _equilibrium_line),
-    Study(
+    _equilibrium_line), Study(
     "vanilla-02", "02", "vanilla: D's accuracy and loss late in training against the equilibrium, sample quality, "
     "and what moving one coordinate of z changes", _measure_vanilla_02,
     lambda: {"config": get_preset("vanilla").config.to_dict(), "late": LATE, "sweep": list(SWEEP),

@@ -10,12 +10,13 @@ from gan_course.data import load_dataset
 from gan_course.experiments import get_preset
 from gan_course.metrics import ring_metrics
 from gan_course.tools.studies import Study
-from gan_course.tools.studies.presets import _preset_line
+from gan_course.tools.studies.presets import line_head
 from gan_course.train import train
 
 
 def _ring_line(f: dict) -> str:
-    return _preset_line(f) + f"  reached {f['modes_reached']}/8  median {f['median_sd']:6.1f} sd"
+    return (line_head(f) + f"modes {f['modes']}/8  high-quality {f['high_quality']:5.1f}%  reached {f['modes_reached']}/8  "
+            f"median {f['median_sd']:6.1f} sd")
 
 
 def _ring_study(name: str, description: str, make_config: Callable[[], Any]) -> Study:

@@ -30,13 +30,15 @@ def _measure_preset(name: str, seed: int, steps: int | None = None) -> dict:
     return figures
 
 
+def line_head(f: dict) -> str:
+    """The start of every trained run's line: its rounds and training seconds."""
+    return f"{f['steps']:5d} steps {f['seconds']:6.1f} s  "
+
+
 def _preset_line(f: dict) -> str:
-    head = f"{f['steps']:5d} steps {f['seconds']:6.1f} s  "
-    if "modes" in f:
-        return head + f"modes {f['modes']}/8  high-quality {f['high_quality']:5.1f}%"
     if "label_accuracy" in f:
-        return head + f"label accuracy {f['label_accuracy']:6.1%}  FD {f['fd']:6.1f}"
-    return head + f"FD {f['fd']:6.1f}  largest class {f['largest_class']} at {f['largest_share']:5.1%}"
+        return line_head(f) + f"label accuracy {f['label_accuracy']:6.1%}  FD {f['fd']:6.1f}"
+    return line_head(f) + f"FD {f['fd']:6.1f}  largest class {f['largest_class']} at {f['largest_share']:5.1%}"
 
 
 def preset_study(name: str) -> Study:
