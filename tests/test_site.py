@@ -75,6 +75,8 @@ def test_a_shell_comment_in_a_folded_code_block_stays_a_comment():
 
 
 def test_an_empty_formula_draws_nothing_and_a_formula_becomes_mathml():
+    pytest.importorskip("jupyter_book")  # the site's extra (Sphinx, docutils) with latex2mathml beside it
+    pytest.importorskip("latex2mathml")
     from gan_course.tools.mathml import to_mathml
 
     assert to_mathml(" ", "inline") == ""
