@@ -1,5 +1,9 @@
 """Saved runs: DIR/generator.pt, discriminator.pt, snapshots.pt, config.json, history.json.
 
+A notebook's :func:`load_or_train` looks for ``checkpoints/NAME`` (the instructor's own, pre-trained before
+class), then for the run of NAME shipped with the course in ``gan_course/assets/runs`` (seed 0, trained on the
+offline digits by ``python -m gan_course.tools.shipped``), and trains live when neither fits.
+
 A run is written to a temporary directory beside DIR and renamed into place, so a reader finds the
 old run or the new one, never a mix. Loading checks everything a notebook reads (keys, shapes, finite
 weights, snapshots, history) and raises one :class:`CheckpointError` that says what is wrong.
@@ -18,11 +22,13 @@ from typing import Any
 import torch
 
 from gan_course.config import GANConfig
-from gan_course.data import N_CLASSES
+from gan_course.data import N_CLASSES, load_dataset
+from gan_course.device import get_device
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
 CHECKPOINTS_ENV = "GAN_COURSE_CHECKPOINTS"
+SHIPPED_RUNS = Path(__file__).resolve().parent / "assets" / "runs"
 
 
 class CheckpointError(ValueError):
@@ -66,10 +72,13 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
         torch.save(result.discriminator.state_dict(), tmp / "discriminator.pt")
         samples = torch.stack([s["samples"] for s in result.snapshots]) if result.snapshots else torch.empty(0)
         steps = torch.tensor([s["step"] for s in result.snapshots], dtype=torch.long)
-        torch.save({"steps": steps, "samples": samples}, tmp / "snapshots.pt")
+        # what a training callback added to each snapshot (notebook 04's frames: D's heatmap, the ring's metrics)
+        extras = [{k: v for k, v in s.items() if k not in ("step", "samples")} for s in result.snapshots]
+        torch.save({"steps": steps, "samples": samples, "extras": extras}, tmp / "snapshots.pt")
         trained = int(result.history["step"][-1]) if result.history.get("step") else result.config.steps
         config = {**result.config.replace(steps=trained).to_dict(),
-                  "meta": {**meta, "data": result.data_source, "seconds": result.seconds}}
+                  "meta": {**meta, "data": result.data_source, "seconds": result.seconds, "torch": torch.__version__,
+                           "cpu": torch.backends.cpu.get_cpu_capability()}}
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "history.json").write_text(json.dumps(result.history))
         old = None
@@ -161,7 +170,10 @@ def _load_snapshots(path: Path, config: GANConfig, data_dim: int) -> list[dict]:
                               f"for {len(steps)} steps, got {tuple(samples.shape)}")
     if not torch.isfinite(samples).all():
         raise CheckpointError(f"{path} holds NaN or infinite samples")
-    return [{"step": int(s), "samples": x} for s, x in zip(steps, samples)]
+    extras = snaps.get("extras", [{}] * len(steps))  # runs saved before extras were kept have none
+    if not isinstance(extras, list) or len(extras) != len(steps) or not all(isinstance(e, dict) for e in extras):
+        raise CheckpointError(f"{path} is corrupt: expected one dict of extras per snapshot ({len(steps)})")
+    return [{**e, "step": int(s), "samples": x} for s, x, e in zip(steps, samples, extras)]
 
 
 def load_run(run_dir: str | Path, with_discriminator: bool = True, with_snapshots: bool = True) -> TrainResult:
@@ -181,41 +193,70 @@ def load_run(run_dir: str | Path, with_discriminator: bool = True, with_snapshot
                        data_source=str(meta.get("data", "")))
 
 
-def find_checkpoint(name: str) -> Path | None:
-    """``checkpoints/NAME`` under $GAN_COURSE_CHECKPOINTS, the working folder or its parent, if present."""
+def find_checkpoints(name: str) -> list[Path]:
+    """Every saved run of NAME, in the order :func:`load_or_train` tries them: ``checkpoints/NAME`` under
+    $GAN_COURSE_CHECKPOINTS, the working folder or its parent (the instructor's own), then the run shipped with
+    the course."""
     roots = [Path(os.environ[CHECKPOINTS_ENV])] if os.environ.get(CHECKPOINTS_ENV) else []
-    roots += [Path.cwd() / "checkpoints", Path.cwd().parent / "checkpoints"]
-    for root in roots:
-        if (root / name / "config.json").exists():
-            return root / name
-    return None
+    roots += [Path.cwd() / "checkpoints", Path.cwd().parent / "checkpoints", SHIPPED_RUNS]
+    return [root / name for root in roots if (root / name / "config.json").exists()]
+
+
+def find_checkpoint(name: str) -> Path | None:
+    """The first of :func:`find_checkpoints`, or None."""
+    found = find_checkpoints(name)
+    return found[0] if found else None
+
+
+def _usable(run_dir: Path, config: GANConfig, source: str, seed: int, steps: int | None) -> TrainResult:
+    """The run in ``run_dir`` if it can stand in for training ``config`` on ``source`` with ``seed``; else a
+    CheckpointError that says why not."""
+    saved, meta = load_config(run_dir)
+    expected = {k: v for k, v in config.to_dict().items() if k != "steps"}
+    found = {k: v for k, v in saved.to_dict().items() if k != "steps"}
+    if found != expected:
+        changed = sorted(k for k in expected if expected[k] != found.get(k))
+        raise CheckpointError(f"its config differs in {', '.join(changed)}")
+    if meta.get("data") and source and meta["data"] != source:
+        raise CheckpointError(f"it was trained on {meta['data']}, and this notebook's data is {source}")
+    if "seed" in meta and meta["seed"] != seed:
+        raise CheckpointError(f"it was trained with seed {meta['seed']}, and this notebook's seed is {seed}")
+    needed = steps if steps is not None else config.steps
+    if saved.steps < needed:
+        raise CheckpointError(f"it trained {saved.steps:,} rounds, fewer than the {needed:,} trained live here")
+    result = load_run(run_dir)
+    if result.history["step"][-1] != saved.steps:
+        raise CheckpointError(f"its history ends at round {result.history['step'][-1]}, not {saved.steps}")
+    return result
 
 
 def load_or_train(name: str, config: GANConfig, data=None, *, seed: int = 0, steps: int | None = None,
-                  **train_kwargs: Any) -> TrainResult:
-    """A pre-trained ``checkpoints/NAME`` when it is usable for ``config``; else train live.
+                  live: bool = False, **train_kwargs: Any) -> TrainResult:
+    """A saved run of NAME when one is usable for ``config`` (see :func:`find_checkpoints`); else train live.
 
-    Usable: its config equals ``config`` in every field but ``steps``, it trained at least as many rounds as
-    live training would (``steps``, default ``config.steps``), and every file loads and checks out. Prints one
-    line saying which; anything else falls back to live training with one line that says why.
+    Usable: its config equals ``config`` in every field but ``steps``; it was trained on the same data (a run
+    trained on the offline digits never stands in for real MNIST) with the same seed; it trained at least as
+    many rounds as live training would (``steps``, default ``config.steps``); and every file loads and checks
+    out. Prints one line saying which run was loaded, or one line per run passed over and why. ``live=True``
+    always trains. A loaded run plays no rounds, so ``train_kwargs``' callback is not called.
     """
-    run_dir = find_checkpoint(name)
-    if run_dir is not None:
+    data = load_dataset(config.dataset) if data is None else data
+    source = getattr(data, "source", "")
+    passed_over = []
+    for run_dir in [] if live else find_checkpoints(name):
+        shipped = run_dir.parent == SHIPPED_RUNS
+        where = f"the pre-trained run of {name!r} shipped with the course" if shipped else f"the pre-trained run in {run_dir}"
         try:
-            saved, _ = load_config(run_dir)
-            expected = {k: v for k, v in config.to_dict().items() if k != "steps"}
-            found = {k: v for k, v in saved.to_dict().items() if k != "steps"}
-            if found != expected:
-                changed = sorted(k for k in expected if expected[k] != found.get(k))
-                raise CheckpointError(f"its config differs in {', '.join(changed)}")
-            needed = steps if steps is not None else config.steps
-            if saved.steps < needed:
-                raise CheckpointError(f"it trained {saved.steps:,} rounds, fewer than the {needed:,} trained live here")
-            result = load_run(run_dir)
-            if result.history["step"][-1] != saved.steps:
-                raise CheckpointError(f"its history ends at round {result.history['step'][-1]}, not {saved.steps}")
-            print(f"Using the pre-trained run in {run_dir} ({saved.steps:,} rounds).")
-            return result
+            result = _usable(run_dir, config, source, seed, steps)
         except CheckpointError as err:
-            print(f"Not using {run_dir}: {err}. Training live instead.")
+            passed_over.append(f"Not using {where}: {err}.")
+            continue
+        device = torch.device(train_kwargs["device"]) if train_kwargs.get("device") else get_device()
+        result.generator.to(device), result.discriminator.to(device)  # where live training would have left them
+        took = f", trained in {result.seconds:.0f} s" if result.seconds else ""
+        print(*passed_over, f"Using {where} ({result.history['step'][-1]:,} rounds, seed {seed}, on "
+              f"{source or 'its data'}{took}); pass live=True to train here instead.", sep="\n")
+        return result
+    if passed_over:
+        print(*passed_over[:-1], passed_over[-1] + " Training live instead.", sep="\n")
     return train(config, data, seed=seed, steps=steps, **train_kwargs)

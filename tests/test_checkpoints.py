@@ -19,7 +19,7 @@ def digits():
 @pytest.fixture()
 def checkpoints(tmp_path, monkeypatch, digits):
     monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
-    save_run(train(TINY.replace(steps=5), digits, seed=3, progress=False), tmp_path / "tiny", preset="tiny", seed=3)
+    save_run(train(TINY.replace(steps=5), digits, seed=0, progress=False), tmp_path / "tiny", preset="tiny", seed=0)
     return tmp_path
 
 
@@ -148,7 +148,7 @@ def test_a_history_missing_a_key_falls_back(checkpoints, digits, capsys):
 
 def test_the_announced_rounds_are_the_rounds_trained(checkpoints, digits, capsys):
     load_or_train("tiny", TINY, digits, progress=False)
-    assert "(5 rounds)" in capsys.readouterr().out
+    assert "(5 rounds, seed 0," in capsys.readouterr().out
 
 
 def test_notebook_03_with_a_short_pre_trained_run_trains_live(tmp_path, monkeypatch, digits, capsys):
@@ -160,3 +160,57 @@ def test_notebook_03_with_a_short_pre_trained_run_trains_live(tmp_path, monkeypa
     result = compare_losses(TINY, digits, seed=0, steps=12, window=(5, 10), pretrained=True)
     assert capsys.readouterr().out.count("fewer than the 12 trained live here") == 2
     assert result.saturating.history["step"][-1] == 12
+
+
+# --- which saved run stands in for a live one: same data, same seed; the instructor's before the shipped one ----
+
+def test_a_run_trained_on_other_data_is_not_used_and_both_data_are_named(checkpoints, digits, capsys):
+    from gan_course.data import Digits
+
+    other = Digits(digits.images, digits.labels, "MNIST via torchvision (60,000 training digits)")
+    result = load_or_train("tiny", TINY, other, progress=False)
+    out = capsys.readouterr().out.strip()
+    assert out == (f"Not using the pre-trained run in {checkpoints / 'tiny'}: it was trained on {digits.source}, and "
+                   f"this notebook's data is {other.source}. Training live instead.")
+    assert result.history["step"][-1] == TINY.steps
+
+
+def test_a_run_trained_with_another_seed_is_not_used(checkpoints, digits, capsys):
+    _falls_back(checkpoints, digits, capsys, "it was trained with seed 0, and this notebook's seed is 4", seed=4)
+
+
+def test_live_true_trains_even_when_a_run_is_usable(checkpoints, digits, capsys):
+    result = load_or_train("tiny", TINY, digits, progress=False, live=True)
+    assert capsys.readouterr().out == "" and result.history["step"][-1] == TINY.steps
+
+
+def test_the_shipped_run_is_the_last_resort_after_the_instructor_s(checkpoints, digits, capsys, tmp_path_factory,
+                                                                   monkeypatch):
+    import gan_course.checkpoints as ck
+
+    shipped = tmp_path_factory.mktemp("shipped")
+    save_run(train(TINY.replace(steps=7), digits, seed=0, progress=False), shipped / "tiny", preset="tiny", seed=0)
+    monkeypatch.setattr(ck, "SHIPPED_RUNS", shipped)
+    monkeypatch.chdir(shipped)  # no checkpoints/ beside the working folder
+    assert load_or_train("tiny", TINY, digits, progress=False).history["step"][-1] == 5  # the instructor's
+    assert "Using the pre-trained run in" in capsys.readouterr().out
+    (checkpoints / "tiny" / "history.json").write_text("{}")  # the instructor's breaks: the shipped one stands in
+    result = load_or_train("tiny", TINY, digits, progress=False)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "Not using the pre-trained run in" in lines[0] and "history.json is corrupt" in lines[0]
+    assert lines[1].startswith("Using the pre-trained run of 'tiny' shipped with the course (7 rounds, seed 0, on ")
+    assert result.history["step"][-1] == 7
+
+
+def test_what_a_callback_adds_to_the_snapshots_is_saved_and_loaded(digits, tmp_path):
+    callback = lambda step, g, d: {"heatmap": torch.full((3, 3), float(step)), "metrics": {"modes": step % 3}}  # noqa: E731
+    result = train(TINY, digits, seed=0, progress=False, callback=callback)
+    loaded = load_run(save_run(result, tmp_path / "run"))
+    assert [s["metrics"] for s in loaded.snapshots] == [s["metrics"] for s in result.snapshots]
+    assert all(torch.equal(a["heatmap"], b["heatmap"]) for a, b in zip(loaded.snapshots, result.snapshots))
+
+
+def test_snapshot_extras_that_do_not_fit_fall_back(checkpoints, digits, capsys):
+    path = checkpoints / "tiny" / "snapshots.pt"
+    torch.save({**torch.load(path, weights_only=True), "extras": [{}]}, path)
+    _falls_back(checkpoints, digits, capsys, "expected one dict of extras per snapshot")
