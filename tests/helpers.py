@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from gan_course.checkpoints import SHIPPED_RUNS, load_config
 
 
 def figure_pixels(fig) -> np.ndarray:
@@ -11,3 +15,12 @@ def figure_pixels(fig) -> np.ndarray:
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def same_build(name: str) -> None:
+    """Skip unless this machine's torch and CPU kernels are the ones that trained the shipped run."""
+    _, meta = load_config(SHIPPED_RUNS / name)
+    here = (torch.__version__, torch.backends.cpu.get_cpu_capability())
+    if (meta.get("torch"), meta.get("cpu")) != here:
+        pytest.skip(f"the shipped {name!r} was trained with torch {meta.get('torch')} on {meta.get('cpu')} CPU "
+                    f"kernels, this is torch {here[0]} on {here[1]}: bit-equal weights are not expected")

@@ -28,3 +28,11 @@ def test_the_shipped_classifier_weights_are_package_data():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "assets/*.pt" in pyproject["tool"]["setuptools"]["package-data"]["gan_course"]
     assert (ROOT / "gan_course" / "assets" / "classifier.pt").stat().st_size > 100_000
+
+
+def test_the_shipped_runs_are_package_data():
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["gan_course"]
+    package = ROOT / "gan_course"
+    covered = {p for pattern in patterns for p in package.glob(pattern) if p.is_file()}
+    runs = [p for p in (package / "assets" / "runs").rglob("*") if p.is_file()]
+    assert len(runs) >= 25 and not set(runs) - covered, f"not package data: {sorted(set(runs) - covered)}"

@@ -205,3 +205,19 @@ def test_where_the_plain_gan_covers_the_ring_its_samples_are_less_sharp_than_the
     real = mode_coverage(RING.sample(N_RING_METRIC, torch.Generator().manual_seed(0))[0], RING.modes, RING.sd)
     covering = [r["high_quality"] for r in plain_runs if r["modes_covered"] >= 7]
     assert covering and max(covering) < real["high_quality"] - 5, (real["high_quality"], _table(plain_runs))
+
+
+@pytest.mark.slow
+def test_the_shipped_ring_runs_are_seed_0_of_these_trainings(plain_runs, fast_g_runs, pacgan_runs):
+    """Notebook 04 loads the three ring runs shipped with the course: each must be what training seed 0 gives."""
+    from gan_course.checkpoints import SHIPPED_RUNS, load_run
+    from gan_course.tools.shipped import COMMAND
+    from helpers import same_build
+
+    for name, runs in (("ring", plain_runs), ("ring-fast-g", fast_g_runs), ("ring-fast-g-pacgan", pacgan_runs)):
+        same_build(name)
+        generator = load_run(SHIPPED_RUNS / name).generator
+        with torch.no_grad():
+            points = generator(fixed_noise(N_RING_METRIC, get_preset(name).config.latent_dim, RING_METRIC_SEED))
+        assert torch.equal(points, runs[SEEDS.index(0)]["points"]), \
+            f"the shipped {name!r} is not what training seed 0 gives now: remake it with {COMMAND} {name}"

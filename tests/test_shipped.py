@@ -1,0 +1,36 @@
+"""The pre-trained runs shipped with the course stand for what the notebooks would train live.
+
+Fast: each run is there and matches its preset, seed and data (a preset edited without remaking its run is
+caught here, before any notebook loads a stale run). Slow: training the run again gives the same weights, bit
+for bit (a change to the training code is caught here). Both failures name the command that remakes the runs.
+The three ring runs are compared with test_ring's seed-0 trainings instead of training them a second time.
+"""
+
+import pytest
+import torch
+
+from gan_course.checkpoints import SHIPPED_RUNS, load_run
+from gan_course.tools.shipped import COMMAND, SHIPPED, stale_reason
+from helpers import same_build
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_run_matches_its_preset_seed_and_data(name):
+    reason = stale_reason(name)
+    assert reason is None, f"the shipped run of {name!r} is stale: {reason}. Remake it: {COMMAND} {name}"
+
+
+def test_no_shipped_run_is_left_over():
+    assert sorted(p.name for p in SHIPPED_RUNS.iterdir() if p.is_dir()) == sorted(SHIPPED)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n, s in SHIPPED.items() if s.notebook != "04"])
+def test_training_the_run_again_gives_the_shipped_weights(name):
+    same_build(name)
+    again, shipped = SHIPPED[name].train(), load_run(SHIPPED_RUNS / name)
+    for net in ("generator", "discriminator"):
+        a, b = getattr(again, net).state_dict(), getattr(shipped, net).state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), \
+            f"training {name!r} again gives other {net} weights: remake the shipped run with {COMMAND} {name}"
+    assert [s["step"] for s in again.snapshots] == [s["step"] for s in shipped.snapshots]
