@@ -26,6 +26,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from gan_course.coadaptation import evenly_lit_response
+from gan_course.device import threads
 from gan_course.models import Discriminator
 
 
@@ -148,13 +149,9 @@ def train_toy(config: ToyConfig, seed: int = 0) -> ToyRun:
         discriminator.net[0].weight.register_hook(lambda grad: grad.masked_fill(frame, 0.0))
     opt_d = _optimizer(config, discriminator.parameters(), config.lr_d)
     opt_g = _optimizer(config, generator.parameters(), config.lr_g)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # nets this small only lose time to a second thread
     start = time.process_time()
-    try:
+    with threads(1):  # nets this small only lose time to a second thread
         _toy_rounds(config, generator, discriminator, opt_d, opt_g, rng)
-    finally:
-        torch.set_num_threads(threads)
     generator.eval()
     return ToyRun(config, generator, discriminator, untrained, time.process_time() - start)
 

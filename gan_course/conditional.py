@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from gan_course.data import N_CLASSES, Digits
+from gan_course.device import threads
 from gan_course.seeding import fixed_noise, seed_everything
 from gan_course.losses import discriminator_loss
 from gan_course.metrics import classify, frechet_distance
@@ -80,14 +81,15 @@ def forger_discriminator(config, digits: Digits, steps: int = 1500, seed: int = 
     _, discriminator = build_models(config.replace(conditional=True))
     opt = torch.optim.Adam(discriminator.parameters(), lr=lr or config.lr_d, betas=(config.beta1, 0.999))
     B = config.batch_size
-    for _ in range(steps):
-        real, f = digits.sample(B, rng)  # (B, 784), (B,)
-        forged, _ = digits.sample(B, rng)  # realistic digits ...
-        f_forged = torch.randint(N_CLASSES, (B,), generator=rng)  # ... with labels that ignore them
-        loss = discriminator_loss(discriminator(real, f), discriminator(forged, f_forged))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    with threads():  # as train() would: fewer threads when another process keeps a core busy
+        for _ in range(steps):
+            real, f = digits.sample(B, rng)  # (B, 784), (B,)
+            forged, _ = digits.sample(B, rng)  # realistic digits ...
+            f_forged = torch.randint(N_CLASSES, (B,), generator=rng)  # ... with labels that ignore them
+            loss = discriminator_loss(discriminator(real, f), discriminator(forged, f_forged))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
     return discriminator.eval()
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes
 import os
 import time
+from contextlib import contextmanager
 from functools import lru_cache
+from typing import Iterator
 
 import torch
 
@@ -104,3 +106,21 @@ def cpu_threads() -> int:
     if busy is not None and busy < 0.5:
         return limit
     return max(1, min(limit, cores - 1))
+
+
+@contextmanager
+def threads(n: int | None = None) -> Iterator[int]:
+    """Run the block on ``n`` CPU threads (default :func:`cpu_threads`), then restore the previous count.
+
+    Every CPU-heavy loop of the course goes through here: torch's default, one thread per core, makes each step
+    wait when something else keeps a core busy (see :func:`cpu_threads`).
+    """
+    before = torch.get_num_threads()
+    n = cpu_threads() if n is None else n
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {n!r}")
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)

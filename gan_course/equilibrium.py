@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 
+from gan_course.device import threads
 from gan_course.losses import discriminator_loss
 from gan_course.models import Discriminator
 
@@ -121,9 +122,8 @@ def train_to_convergence(p_data: Mixture = DATA, p_g: Mixture = FIXED_G, steps: 
     discriminator = Discriminator(1, hidden)
     opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    values, threads = [], torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    values = []
+    with threads(1):  # a 1-D toy: a second thread only adds overhead
         for _ in range(steps):
             real, fake = p_data.sample(batch_size, rng), p_g.sample(batch_size, rng)  # (B, 1) each
             d_loss = discriminator_loss(discriminator(real), discriminator(fake))  # -f_acc
@@ -132,8 +132,6 @@ def train_to_convergence(p_data: Mixture = DATA, p_g: Mixture = FIXED_G, steps: 
             opt.step()
             schedule.step()
             values.append(-d_loss.item())
-    finally:
-        torch.set_num_threads(threads)
     return ToyFit(discriminator.eval(), values, p_data, p_g)
 
 

@@ -22,6 +22,7 @@ from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
 from gan_course.config import GANConfig
+from gan_course.device import threads
 from gan_course.losses import generator_loss
 from gan_course.train import build_models
 from gan_course.widgets import PROBE, redraw
@@ -165,9 +166,7 @@ def freezing_effect(seed: int = 0, config: GANConfig | None = None, repeats: int
             gr for gr in grads if gr is not None).norm())
         ends[key] = _vector(g.parameters())
     out["g_identical"] = bool(torch.equal(ends["frozen"], ends["not_frozen"]))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with threads(1):  # CPU seconds per step are compared on one thread
         opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
         times: dict[bool, list[float]] = {True: [], False: []}
         for _ in range(repeats + 1):  # the first block of each warms up and is dropped
@@ -175,8 +174,6 @@ def freezing_effect(seed: int = 0, config: GANConfig | None = None, repeats: int
                 times[freeze_d].append(_cpu_seconds_per_step(
                     lambda: step(generator, discriminator, opt_g, z, freeze_d), n))
                 discriminator.zero_grad(set_to_none=True)
-    finally:
-        torch.set_num_threads(threads)
     out["seconds_frozen"] = statistics.median(times[True][1:])
     out["seconds_not_frozen"] = statistics.median(times[False][1:])
     return out

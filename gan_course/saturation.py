@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from gan_course.checkpoints import load_or_train
 from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES
-from gan_course.device import cpu_threads, get_device
+from gan_course.device import get_device, threads
 from gan_course.experiments import get_preset
 from gan_course.losses import LOSSES, discriminator_loss, loss_curves
 from gan_course.metrics import digit_fd, generated_digits
@@ -125,9 +125,7 @@ def head_start(config: GANConfig, data, seed: int = 0, d_steps: int = HEAD_START
     device = get_device()
     state = new_state(config, data.dim, data.n_classes or N_CLASSES, seed, device)
     data = data.to(device)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cpu_threads())
-    try:
+    with threads():  # the threads train() would use
         for _ in range(d_steps):
             real, _ = data.sample(config.batch_size, state.rng)
             z = torch.randn(config.batch_size, config.latent_dim, generator=state.rng).to(device)
@@ -137,8 +135,6 @@ def head_start(config: GANConfig, data, seed: int = 0, d_steps: int = HEAD_START
             state.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             state.opt_d.step()
-    finally:
-        torch.set_num_threads(threads)
     return state
 
 

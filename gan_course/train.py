@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -21,7 +20,7 @@ from tqdm.auto import tqdm
 
 from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, load_dataset
-from gan_course.device import cpu_threads, get_device
+from gan_course.device import get_device, threads
 from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import Discriminator, Generator
 from gan_course.seeding import seed_everything
@@ -231,17 +230,12 @@ def _device(module: nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-@contextmanager
 def _threads(state: TrainState):
     """CPU threads for this run (one for nets too small to gain from more), restored afterwards."""
-    before = torch.get_num_threads()
-    if _device(state.generator).type == "cpu":
-        n_params = sum(p.numel() for net in (state.generator, state.discriminator) for p in net.parameters())
-        torch.set_num_threads(1 if n_params < SMALL_MODEL else cpu_threads())
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    if _device(state.generator).type != "cpu":
+        return threads(torch.get_num_threads())
+    n_params = sum(p.numel() for net in (state.generator, state.discriminator) for p in net.parameters())
+    return threads(1 if n_params < SMALL_MODEL else None)
 
 
 def train(

@@ -24,6 +24,28 @@ def test_a_bad_thread_count_is_named(monkeypatch, value):
         device.cpu_threads()
 
 
+def test_threads_sets_the_count_for_the_block_and_restores_it_even_after_an_error(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_THREADS", "3")
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with device.threads() as n:
+            assert n == 3 and torch.get_num_threads() == 3
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with device.threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_threads_names_a_bad_count_and_changes_nothing(bad):
+    before = torch.get_num_threads()
+    with pytest.raises(ValueError, match=f"threads must be an integer >= 1, got {bad!r}"):
+        with device.threads(bad):
+            pass
+    assert torch.get_num_threads() == before
+
+
 @pytest.mark.parametrize("busy, expected", [(0.1, 4), (0.9, 3), (3.5, 3), (None, 3)])
 def test_every_core_when_idle_all_but_one_when_busy_or_unknown(monkeypatch, busy, expected):
     monkeypatch.delenv("GAN_COURSE_THREADS", raising=False)

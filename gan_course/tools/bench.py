@@ -21,7 +21,7 @@ from torch import nn
 
 from gan_course.conditional import generate, label_accuracy
 from gan_course.data import Digits, load_mnist
-from gan_course.device import cpu_threads, get_device
+from gan_course.device import cpu_threads, get_device, threads
 from gan_course.experiments import get_preset
 from gan_course.metrics import class_histogram, digit_fd, nearest_neighbour_ratio
 from gan_course.seeding import fixed_noise, seed_everything
@@ -73,10 +73,8 @@ def train_baseline(seconds: float, seed: int = 0, data: Digits | None = None, de
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
     ones, zeros = torch.ones(64, device=device), torch.zeros(64, device=device)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cpu_threads())  # the same threads as train() uses
     start, steps = time.perf_counter(), 0
-    try:
+    with threads():  # the same threads as train() uses
         while time.perf_counter() - start < seconds:
             real, _ = data.sample(64, rng)
             z = torch.randn(64, 100, generator=rng).to(device)
@@ -90,8 +88,6 @@ def train_baseline(seconds: float, seed: int = 0, data: Digits | None = None, de
             d_loss.backward()
             opt_d.step()
             steps += 1
-    finally:
-        torch.set_num_threads(threads)
     return generator.eval(), steps
 
 
