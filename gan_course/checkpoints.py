@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from gan_course.config import GANConfig
@@ -73,7 +74,8 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
         samples = torch.stack([s["samples"] for s in result.snapshots]) if result.snapshots else torch.empty(0)
         steps = torch.tensor([s["step"] for s in result.snapshots], dtype=torch.long)
         # what a training callback added to each snapshot (notebook 04's frames: D's heatmap, the ring's metrics)
-        extras = [{k: v for k, v in s.items() if k not in ("step", "samples")} for s in result.snapshots]
+        extras = [_saveable({k: v for k, v in s.items() if k not in ("step", "samples")}, f"snapshot {i}")
+                  for i, s in enumerate(result.snapshots)]
         torch.save({"steps": steps, "samples": samples, "extras": extras}, tmp / "snapshots.pt")
         trained = int(result.history["step"][-1]) if result.history.get("step") else result.config.steps
         config = {**result.config.replace(steps=trained).to_dict(),
@@ -91,6 +93,37 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
     return out
+
+
+_NUMPY = "__numpy__"  # marks a numpy array saved as a tensor, so that it loads back as numpy
+
+
+def _saveable(value: Any, where: str) -> Any:
+    """``value`` in the types ``torch.load(weights_only=True)`` reads back: tensors, numbers, strings, lists and
+    dicts; a numpy array becomes a marked tensor and a numpy number a Python one. Anything else: a ValueError."""
+    if isinstance(value, np.generic):  # before float: numpy's float64 is a float too
+        return value.item()
+    if isinstance(value, (torch.Tensor, str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.ndarray):
+        return {_NUMPY: torch.from_numpy(np.ascontiguousarray(value))}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _saveable(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_saveable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise ValueError(f"{where}: a {type(value).__name__} cannot be saved with a run (tensors, numbers, strings, "
+                     "lists, dicts and numpy arrays can)")
+
+
+def _restored(value: Any) -> Any:
+    """The inverse of :func:`_saveable`."""
+    if isinstance(value, dict):
+        if set(value) == {_NUMPY} and isinstance(value[_NUMPY], torch.Tensor):
+            return value[_NUMPY].numpy()
+        return {k: _restored(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restored(v) for v in value]
+    return value
 
 
 def _read_json(path: Path) -> Any:
@@ -173,6 +206,7 @@ def _load_snapshots(path: Path, config: GANConfig, data_dim: int) -> list[dict]:
     extras = snaps.get("extras", [{}] * len(steps))  # runs saved before extras were kept have none
     if not isinstance(extras, list) or len(extras) != len(steps) or not all(isinstance(e, dict) for e in extras):
         raise CheckpointError(f"{path} is corrupt: expected one dict of extras per snapshot ({len(steps)})")
+    extras = [_restored(e) for e in extras]
     return [{**e, "step": int(s), "samples": x} for s, x, e in zip(steps, samples, extras)]
 
 

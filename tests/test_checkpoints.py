@@ -203,11 +203,24 @@ def test_the_shipped_run_is_the_last_resort_after_the_instructor_s(checkpoints, 
 
 
 def test_what_a_callback_adds_to_the_snapshots_is_saved_and_loaded(digits, tmp_path):
-    callback = lambda step, g, d: {"heatmap": torch.full((3, 3), float(step)), "metrics": {"modes": step % 3}}  # noqa: E731
+    import numpy as np
+
+    def callback(step, g, d):  # what notebook 04's frames hold: tensors, numpy maps, numbers, lists in a dict
+        return {"fake": torch.full((3, 2), float(step)), "heatmap": np.full((3, 3), step, dtype=np.float32),
+                "lim": 1.5, "metrics": {"modes": step % 3, "share": np.float64(0.25), "per_mode": [1, 2]}}
+
     result = train(TINY, digits, seed=0, progress=False, callback=callback)
     loaded = load_run(save_run(result, tmp_path / "run"))
-    assert [s["metrics"] for s in loaded.snapshots] == [s["metrics"] for s in result.snapshots]
-    assert all(torch.equal(a["heatmap"], b["heatmap"]) for a, b in zip(loaded.snapshots, result.snapshots))
+    for a, b in zip(loaded.snapshots, result.snapshots):
+        assert torch.equal(a["fake"], b["fake"]) and a["lim"] == b["lim"] and a["metrics"] == b["metrics"]
+        assert isinstance(a["heatmap"], np.ndarray) and np.array_equal(a["heatmap"], b["heatmap"])
+
+
+def test_a_snapshot_extra_that_cannot_be_saved_is_named_and_nothing_is_written(digits, tmp_path):
+    result = train(TINY, digits, seed=0, progress=False, callback=lambda step, g, d: {"figure": object()})
+    with pytest.raises(ValueError, match=r"snapshot 0\['figure'\]: a object cannot be saved with a run"):
+        save_run(result, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_snapshot_extras_that_do_not_fit_fall_back(checkpoints, digits, capsys):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from gan_course.checkpoints import SHIPPED_RUNS, load_config, save_run
+from gan_course.checkpoints import SHIPPED_RUNS, CheckpointError, load_config, load_run, save_run
 from gan_course.data import Ring, load_mnist
 from gan_course.experiments import get_preset
 from gan_course.train import TrainResult, train
@@ -70,6 +70,10 @@ def stale_reason(name: str) -> str | None:
         return f"its config differs from the preset's in {', '.join(changed)}"
     if meta.get("seed") != SEED or meta.get("data") != SHIPPED[name].data().source:
         return f"it was trained with seed {meta.get('seed')} on {meta.get('data')}"
+    try:
+        load_run(run)
+    except CheckpointError as err:
+        return str(err)
     return None
 
 
