@@ -24,6 +24,7 @@ def test_a_clean_notebook_is_timed_and_its_slowest_cell_named(tmp_path):
     r = time_notebook(path)
     assert r["error"] is None
     assert r["slowest_cell"] == 2 and r["slowest_seconds"] >= 0.3 and r["seconds"] >= r["slowest_seconds"]
+    assert 0.3 <= r["slowest_kernel_seconds"] <= r["slowest_seconds"] and r["warnings"] == []
 
 
 def test_a_failing_cell_is_reported_with_its_index_and_exit_code_1(tmp_path, capsys):
@@ -44,3 +45,12 @@ def test_a_path_that_is_not_a_notebook_is_refused_with_one_line(tmp_path, capsys
 def test_a_missing_notebook_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.ipynb"):
         notebook_paths([str(tmp_path / "missing.ipynb")])
+
+
+def test_the_kernel_s_own_time_is_read_from_its_stamps():
+    from gan_course.tools.nbtime import kernel_seconds
+
+    cell = {"metadata": {"execution": {"iopub.execute_input": "2026-11-28T04:00:00.250Z",
+                                       "shell.execute_reply": "2026-11-28T04:00:02.000Z"}}}
+    assert kernel_seconds(cell) == 1.75
+    assert kernel_seconds({"metadata": {}}) is None

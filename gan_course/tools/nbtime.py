@@ -8,7 +8,9 @@ machine's load average, so the README's table can say how its figures were measu
 
 from __future__ import annotations
 
+import datetime
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +62,8 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
     # stored and raises KeyError on the first output captured by an ipywidgets.Output (seen in notebook 06).
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
+    warnings = _Warnings()
+    client.log.addHandler(warnings)  # "Timeout waiting for IOPub output" and the like, kept for the report
     cells: list[tuple[float, int]] = []
     error = None
     start = time.perf_counter()
@@ -84,7 +88,32 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
         nbformat.write(nb, keep)
     slowest = max(cells, default=(0.0, -1))
     return {"notebook": path.stem, "seconds": total, "slowest_cell": slowest[1], "slowest_seconds": slowest[0],
-            "error": error}
+            "slowest_kernel_seconds": kernel_seconds(nb.cells[slowest[1]]) if cells else None,
+            "warnings": warnings.messages, "error": error}
+
+
+class _Warnings(logging.Handler):
+    """nbclient's warnings and errors while the notebook runs (one line each, in order)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip().splitlines()[0][:200])
+
+
+def kernel_seconds(cell) -> float | None:
+    """How long the kernel itself took on an executed cell: from its ``execute_input`` to its ``execute_reply``
+    (both stamped by the kernel). Much less than the cell's time on the clock means the client waited, not the
+    kernel."""
+    stamps = cell.get("metadata", {}).get("execution", {})
+    try:
+        start, end = (datetime.datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
+                      for k in ("iopub.execute_input", "shell.execute_reply"))
+    except (KeyError, ValueError, AttributeError):
+        return None
+    return (end - start).total_seconds()
 
 
 def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
@@ -95,8 +124,12 @@ def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
     for path in paths:
         r = time_notebook(path, timeout)
         status = f"ERROR {r['error']}" if r["error"] else "ok"
+        kernel = r.get("slowest_kernel_seconds")
+        waited = f", of which the kernel {kernel:.1f} s" if kernel is not None and r["slowest_seconds"] - kernel > 5 else ""
         print(f"{r['notebook']:<40s} {r['seconds']:6.1f} s  (slowest: cell {r['slowest_cell']}, "
-              f"{r['slowest_seconds']:.1f} s)  {status}", flush=True)
+              f"{r['slowest_seconds']:.1f} s{waited})  {status}", flush=True)
+        for message in r.get("warnings", []):
+            print(f"    nbclient: {message}", flush=True)
         failed += bool(r["error"])
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 1 if failed else 0
