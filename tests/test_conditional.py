@@ -223,6 +223,24 @@ def test_trained_cgan_discriminator_barely_prefers_the_true_label(digits, seed):
     assert abs(report["diagonal_mean"] - report["off_diagonal_mean"]) < 0.1, report
 
 
+@pytest.mark.slow
+def test_the_shipped_cgan_run_is_seed_0_of_these_trainings(digits):
+    """Notebook 06 loads the cgan run shipped with the course: it must be what training seed 0 gives now."""
+    from gan_course.checkpoints import SHIPPED_RUNS, load_run
+    from gan_course.tools.shipped import COMMAND
+    from helpers import same_build
+
+    same_build("cgan")
+    shipped = load_run(SHIPPED_RUNS / "cgan")
+    if shipped.data_source != digits.source:
+        pytest.skip(f"the shipped cgan was trained on {shipped.data_source}; these tests train on {digits.source}")
+    trained = cgan_run(digits, 0)
+    for net in ("generator", "discriminator"):
+        a, b = getattr(trained, net).state_dict(), getattr(shipped, net).state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), \
+            f"the shipped cgan's {net} is not what training seed 0 gives now: remake it with {COMMAND} cgan"
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_d_trained_against_a_label_ignoring_forger_prefers_the_true_label_in_every_row(digits, seed):
     discriminator = forger_discriminator(CGAN, digits, seed=seed)
