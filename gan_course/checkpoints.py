@@ -236,20 +236,18 @@ def find_checkpoints(name: str) -> list[Path]:
     return [root / name for root in roots if (root / name / "config.json").exists()]
 
 
-def find_checkpoint(name: str) -> Path | None:
-    """The first of :func:`find_checkpoints`, or None."""
-    found = find_checkpoints(name)
-    return found[0] if found else None
+def config_differences(saved: GANConfig, wanted: GANConfig, ignore: tuple[str, ...] = ()) -> list[str]:
+    """The fields, sorted, in which ``saved`` differs from ``wanted`` (``ignore``'s left out)."""
+    a, b = saved.to_dict(), wanted.to_dict()
+    return sorted(k for k in b if k not in ignore and a.get(k) != b[k])
 
 
 def _usable(run_dir: Path, config: GANConfig, source: str, seed: int, steps: int | None) -> TrainResult:
     """The run in ``run_dir`` if it can stand in for training ``config`` on ``source`` with ``seed``; else a
     CheckpointError that says why not."""
     saved, meta = load_config(run_dir)
-    expected = {k: v for k, v in config.to_dict().items() if k != "steps"}
-    found = {k: v for k, v in saved.to_dict().items() if k != "steps"}
-    if found != expected:
-        changed = sorted(k for k in expected if expected[k] != found.get(k))
+    changed = config_differences(saved, config, ignore=("steps",))
+    if changed:
         raise CheckpointError(f"its config differs in {', '.join(changed)}")
     if meta.get("data") and source and meta["data"] != source:
         raise CheckpointError(f"it was trained on {meta['data']}, and this notebook's data is {source}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from gan_course.checkpoints import SHIPPED_RUNS, CheckpointError, load_config, load_run, save_run
+from gan_course.checkpoints import SHIPPED_RUNS, CheckpointError, config_differences, load_config, load_run, save_run
 from gan_course.data import Ring, load_mnist
 from gan_course.experiments import get_preset
 from gan_course.train import TrainResult, train
@@ -64,9 +64,8 @@ def stale_reason(name: str) -> str | None:
     if not (run / "config.json").exists():
         return f"{run} is missing"
     saved, meta = load_config(run)
-    preset = get_preset(name).config
-    if saved.to_dict() != preset.to_dict():
-        changed = sorted(k for k, v in preset.to_dict().items() if saved.to_dict().get(k) != v)
+    changed = config_differences(saved, get_preset(name).config)
+    if changed:
         return f"its config differs from the preset's in {', '.join(changed)}"
     if meta.get("seed") != SEED or meta.get("data") != SHIPPED[name].data().source:
         return f"it was trained with seed {meta.get('seed')} on {meta.get('data')}"
