@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -231,9 +232,9 @@ def _device(module: nn.Module) -> torch.device:
 
 
 def _threads(state: TrainState):
-    """CPU threads for this run (one for nets too small to gain from more), restored afterwards."""
+    """CPU threads for this run (one for nets too small to gain from more), restored afterwards; none on a GPU."""
     if _device(state.generator).type != "cpu":
-        return threads(torch.get_num_threads())
+        return nullcontext()
     n_params = sum(p.numel() for net in (state.generator, state.discriminator) for p in net.parameters())
     return threads(1 if n_params < SMALL_MODEL else None)
 

@@ -24,3 +24,13 @@ def same_build(name: str) -> None:
     if (meta.get("torch"), meta.get("cpu")) != here:
         pytest.skip(f"the shipped {name!r} was trained with torch {meta.get('torch')} on {meta.get('cpu')} CPU "
                     f"kernels, this is torch {here[0]} on {here[1]}: bit-equal weights are not expected")
+
+
+def unequal_nets(a, b) -> list[str]:
+    """The nets ("generator", "discriminator") whose weights differ between two training results, bit for bit."""
+    differ = []
+    for net in ("generator", "discriminator"):
+        x, y = getattr(a, net).state_dict(), getattr(b, net).state_dict()
+        if x.keys() != y.keys() or not all(torch.equal(x[k], y[k]) for k in x):
+            differ.append(net)
+    return differ

@@ -228,17 +228,16 @@ def test_the_shipped_cgan_run_is_seed_0_of_these_trainings(digits):
     """Notebook 06 loads the cgan run shipped with the course: it must be what training seed 0 gives now."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
     from gan_course.tools.shipped import COMMAND
-    from helpers import same_build
+    from helpers import same_build, unequal_nets
 
     same_build("cgan")
     shipped = load_run(SHIPPED_RUNS / "cgan")
     if shipped.data_source != digits.source:
         pytest.skip(f"the shipped cgan was trained on {shipped.data_source}; these tests train on {digits.source}")
     trained = cgan_run(digits, 0)
-    for net in ("generator", "discriminator"):
-        a, b = getattr(trained, net).state_dict(), getattr(shipped, net).state_dict()
-        assert all(torch.equal(a[k], b[k]) for k in a), \
-            f"the shipped cgan's {net} is not what training seed 0 gives now: remake it with {COMMAND} cgan"
+    differ = unequal_nets(trained, shipped)
+    assert not differ, f"the shipped cgan's {' and '.join(differ)} is not what training seed 0 gives now: " \
+                       f"remake it with {COMMAND} cgan"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
