@@ -84,10 +84,12 @@ def test_notebook_03_uses_its_two_pre_trained_runs(tmp_path, monkeypatch, digits
 
 
 def test_notebook_03_trains_live_without_checkpoints(tmp_path, monkeypatch, digits, capsys):
+    import gan_course.checkpoints as ck
     from gan_course.saturation import compare_losses
 
     monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # no checkpoints/ beside the working directory either
+    monkeypatch.setattr(ck, "SHIPPED_RUNS", tmp_path / "shipped")  # nor shipped with the course
     result = compare_losses(TINY, digits, seed=0, steps=12, window=(1, 10), pretrained=True)
     assert "pre-trained" not in capsys.readouterr().out
     assert result.saturating.history["step"][-1] == 12

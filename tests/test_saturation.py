@@ -7,9 +7,10 @@ from gan_course.config import GANConfig
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.losses import loss_curves
-from gan_course.saturation import (LossCurveWidget, chain_on_fakes, compare_losses, early_values, head_start,
-                                   saturation_figures, strong_d_config)
-from gan_course.train import new_state
+from gan_course.saturation import (CHECKPOINT_NAMES, LossCurveWidget, chain_on_fakes, compare_losses,
+                                   differs_from_package, early_values, head_start, saturation_figures,
+                                   strong_d_config)
+from gan_course.train import new_state, train
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, log_every=1, snapshot_every=5, n_snapshot=8)
 
@@ -78,9 +79,45 @@ def test_compare_losses_uses_the_loss_it_is_given():
     assert set(calls) == {"saturating", "non_saturating"}
 
 
-def test_a_pre_trained_comparison_cannot_take_a_custom_loss():
-    with pytest.raises(ValueError, match="pass g_loss or pretrained"):
-        compare_losses(TINY, None, pretrained=True, g_loss=lambda logits, loss: logits.mean())
+def _cell_loss(fake_logits, loss):  # notebook 03's g_loss cell
+    if loss == "saturating":
+        return torch.nn.functional.logsigmoid(-fake_logits).mean()
+    return -torch.nn.functional.logsigmoid(fake_logits).mean()
+
+
+def _unstable_loss(fake_logits, loss):  # the same maths, without the logits form: -inf where D is sure
+    if loss == "saturating":
+        return torch.log(1 - torch.sigmoid(fake_logits)).mean()
+    return -torch.nn.functional.logsigmoid(fake_logits).mean()
+
+
+def test_the_notebooks_g_loss_is_the_packages_and_other_losses_are_named():
+    assert differs_from_package(_cell_loss) is None
+    assert "saturating loss is -inf" in differs_from_package(_unstable_loss)
+    assert "non_saturating loss is" in differs_from_package(lambda logits, loss: logits.mean())
+
+
+def test_the_gradient_counts_too():
+    def same_value_other_gradient(fake_logits, loss):
+        value = _cell_loss(fake_logits, loss)
+        return value + 1e-3 * (fake_logits - fake_logits.detach()).sum()  # adds 0 to the value, not to the gradient
+
+    assert "another gradient" in differs_from_package(same_value_other_gradient)
+
+
+def test_a_g_loss_that_differs_from_the_packages_trains_live_and_says_why(tmp_path, monkeypatch, capsys):
+    from gan_course.checkpoints import save_run
+
+    digits = load_mnist(verbose=False)
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    for loss, name in CHECKPOINT_NAMES.items():
+        save_run(train(TINY.replace(loss=loss, log_every=1, steps=4), digits, seed=0, progress=False), tmp_path / name)
+    compare_losses(TINY, digits, steps=4, window=(1, 4), progress=False, pretrained=True, g_loss=_cell_loss)
+    assert capsys.readouterr().out.count("Using the pre-trained run in") == 2
+    result = compare_losses(TINY, digits, steps=4, window=(1, 4), progress=False, pretrained=True, g_loss=_unstable_loss)
+    out = capsys.readouterr().out
+    assert "this g_loss differs (its saturating loss is -inf" in out and "Training live with it" in out
+    assert "Using the pre-trained" not in out and result.saturating.history["step"][-1] == 4
 
 
 def test_the_saturating_preset_is_vanilla_with_the_saturating_loss_and_equal_lrs():
