@@ -105,7 +105,6 @@ def score(images: torch.Tensor, train_images: torch.Tensor, labels: torch.Tensor
            "max_share": float(hist.max()), "nn_ratio": nearest_neighbour_ratio(images, train_images)["ratio"],
            "label_accuracy": None}
     if labels is not None:
-
         row["label_accuracy"] = label_accuracy(images, labels)["overall"]
     return row
 
