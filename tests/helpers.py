@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import torch
@@ -34,3 +37,66 @@ def unequal_nets(a, b) -> list[str]:
         if x.keys() != y.keys() or not all(torch.equal(x[k], y[k]) for k in x):
             differ.append(net)
     return differ
+
+
+@dataclass(frozen=True)
+class StudyFigures:
+    """A study's figures on some seeds, and where they come from.
+
+    ``rows``: seed -> figures. ``checked``: the seed trained again here whose figures equal its saved row, to six
+    significant digits (None when the saved table was not used). ``not_reused``: why every seed was trained here
+    instead (None when the table was used); ``other_build`` says the reason is a torch build or CPU other than the
+    table's.
+    """
+
+    name: str
+    rows: dict
+    checked: int | None
+    not_reused: str | None
+    other_build: bool = False
+
+
+@functools.cache
+def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None) -> StudyFigures:
+    """The figures of study ``name`` on ``seeds``, from its results file when training seed ``check`` again gives
+    that seed's saved row (see :func:`gan_course.tools.robustness.unequal_figures`); otherwise every seed is trained
+    here (and ``not_reused`` says why).
+
+    On one torch build and CPU a study trains the same nets bit for bit, so one seed retrained stands for the table
+    being what the code makes now: a claim asserted on the rows is asserted on figures this code gives, over every
+    seed, for the price of one training. Cached per test process: the tests of one file share each study.
+    """
+    from gan_course.tools.robustness import RESULTS_DIR, StaleResults, get_study, load_results, unequal_figures
+
+    study, seeds = get_study(name), tuple(dict.fromkeys((check, *seeds)))
+
+    def trained_here(reason: str, other_build: bool = False, done: dict | None = None) -> StudyFigures:
+        rows = {**(done or {}), **{s: study.measure(s, None) for s in seeds if s not in (done or {})}}
+        rows = dict(sorted(rows.items()))
+        return StudyFigures(name, rows, None, reason, other_build)
+
+    try:
+        record = load_results(name, directory or RESULTS_DIR)
+    except (FileNotFoundError, StaleResults) as e:
+        return trained_here(str(e))
+    here = (torch.__version__, torch.backends.cpu.get_cpu_capability())
+    if (record.get("torch"), record.get("cpu")) != here:
+        return trained_here(f"{name}.json was made with torch {record.get('torch')} on {record.get('cpu')} CPU "
+                            f"kernels, this is torch {here[0]} on {here[1]}: equal figures are not expected",
+                            other_build=True)
+    missing = [s for s in seeds if s not in record["seeds"]]
+    if missing:
+        return trained_here(f"{name}.json has no row for seed(s) {missing}; remake it with `{record['command']}`")
+    measured = study.measure(check, None)
+    differ = unequal_figures(measured, record["seeds"][check])
+    if differ:
+        return trained_here(f"training seed {check} of {name!r} again gives other {', '.join(differ)} than "
+                            f"{name}.json: remake it with `{record['command']}`", done={check: measured})
+    return StudyFigures(name, {s: measured if s == check else record["seeds"][s] for s in sorted(seeds)}, check, None)
+
+
+def assert_table_reproduced(figures: StudyFigures) -> None:
+    """Fail when the study's results file is not what its code makes now (skip on another torch build or CPU)."""
+    if figures.other_build:
+        pytest.skip(figures.not_reused)
+    assert figures.not_reused is None, figures.not_reused

@@ -89,3 +89,86 @@ def test_every_saved_results_file_matches_the_code():
 
     for path in sorted(RESULTS_DIR.glob("*.json")):
         load_results(path.stem)  # raises StaleResults with the command
+
+
+def test_unequal_figures_compares_every_digit_but_not_the_timings():
+    from gan_course.tools.robustness import unequal_figures
+
+    saved = {"fd": 91.8, "seconds": 40.0, "arm": {"ratio": 0.5, "control_seconds": 3.0}, "steps": 6000}
+    assert unequal_figures({**saved, "seconds": 41.2, "arm": {"ratio": 0.5, "control_seconds": 2.9}}, saved) == []
+    assert unequal_figures({**saved, "fd": np.float64(91.8)}, saved) == []  # as JSON stores it
+    assert unequal_figures({**saved, "fd": 91.8 * (1 + 1e-7)}, saved) == []  # rounding of another thread count
+    assert unequal_figures({**saved, "fd": 91.8 * (1 + 1e-5)}, saved) == ["fd"]
+    assert unequal_figures({**saved, "steps": 6001}, saved) == ["steps"]  # integers exactly
+    assert unequal_figures({**saved, "arm": {"ratio": 0.51}}, saved) == ["arm"]
+    assert unequal_figures({k: v for k, v in saved.items() if k != "steps"}, saved) == ["steps"]
+
+
+def _counting_study(monkeypatch, value):
+    """A fake study whose figure for a seed is ``value(seed)``; returns the list of seeds it trained."""
+    from gan_course.tools import robustness
+
+    trained = []
+
+    def measure(seed, steps):
+        trained.append(seed)
+        return {"value": value(seed), "seconds": 1.0}
+
+    monkeypatch.setitem(robustness.STUDIES, "fake", robustness.Study(
+        "fake", "00", "a study that trains nothing", measure, lambda: {"lr": 1e-3}, lambda f: ""))
+    return trained
+
+
+def test_a_saved_table_is_reused_when_one_seed_trained_again_gives_its_row(monkeypatch, tmp_path):
+    from gan_course.tools.robustness import run_seeds
+    from helpers import study_figures
+
+    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
+    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
+    trained.clear()
+    figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
+    assert trained == [1] and figures.checked == 1 and figures.not_reused is None
+    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 2, 2: 4}
+
+
+def test_a_table_the_code_no_longer_makes_is_named_and_every_seed_trained_here(monkeypatch, tmp_path):
+    from gan_course.tools.robustness import run_seeds
+    from helpers import assert_table_reproduced, study_figures
+
+    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
+    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
+    trained = _counting_study(monkeypatch, lambda seed: seed * 3)  # a TA changed the code, not the table
+    figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
+    assert sorted(trained) == [0, 1, 2] and figures.checked is None
+    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 6}
+    assert "training seed 1 of 'fake' again gives other value than fake.json: remake it with " \
+           "`python -m gan_course seeds fake --seeds 0,1,2 --save`" in figures.not_reused
+    with pytest.raises(AssertionError, match="remake it with"):
+        assert_table_reproduced(figures)
+
+
+def test_a_table_made_on_another_build_is_not_compared_but_every_seed_trained_here(monkeypatch, tmp_path):
+    import json
+
+    from gan_course.tools.robustness import run_seeds
+    from helpers import assert_table_reproduced, study_figures
+
+    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
+    run_seeds(["fake"], [0, 1], save=True, directory=tmp_path)
+    path = tmp_path / "fake.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "cpu": "a CPU this is not"}))
+    trained.clear()
+    figures = study_figures("fake", (0, 1), check=0, directory=tmp_path)
+    assert sorted(trained) == [0, 1] and figures.other_build and "a CPU this is not" in figures.not_reused
+    with pytest.raises(pytest.skip.Exception, match="equal figures are not expected"):
+        assert_table_reproduced(figures)
+
+
+def test_a_seed_the_table_lacks_is_named(monkeypatch, tmp_path):
+    from gan_course.tools.robustness import run_seeds
+    from helpers import study_figures
+
+    _counting_study(monkeypatch, lambda seed: seed)
+    run_seeds(["fake"], [0, 1], save=True, directory=tmp_path)
+    figures = study_figures("fake", (0, 1, 5), check=0, directory=tmp_path)
+    assert "has no row for seed(s) [5]" in figures.not_reused and sorted(figures.rows) == [0, 1, 5]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import platform
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
 MAX_SEEDS = 1000  # one training each: more would run for days
 
 STUDIES: dict[str, Study] = collect()
-__all__ = ["Study", "STUDIES", "StaleResults", "get_study", "load_results", "parse_seeds", "run_seeds", "save_results"]
+__all__ = ["Study", "STUDIES", "StaleResults", "get_study", "load_results", "parse_seeds", "run_seeds", "save_results",
+           "unequal_figures"]
 
 
 def get_study(name: str) -> Study:
@@ -81,7 +83,8 @@ def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, dir
     record = {"study": study.name, "notebook": study.notebook, "command": command,
               "fingerprint": _plain(study.fingerprint()), "steps": steps,
               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-              "torch": torch.__version__, "date": datetime.date.today().isoformat(),
+              "torch": torch.__version__, "cpu": torch.backends.cpu.get_cpu_capability(),
+              "date": datetime.date.today().isoformat(),
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
     path = directory / f"{study.name}.json"
     tmp = path.with_suffix(".json.partial")
@@ -110,6 +113,41 @@ def load_results(name: str, directory: Path = RESULTS_DIR) -> dict[str, Any]:
                            f"`{record.get('command', remake)}`")
     record["seeds"] = {int(s): figures for s, figures in record["seeds"].items()}
     return record
+
+
+def _untimed(figures: Any) -> Any:
+    """Figures without their timings (``seconds``, ``control_seconds``, ...), which no two runs share."""
+    if isinstance(figures, dict):
+        return {k: _untimed(v) for k, v in figures.items() if not (k == "seconds" or k.endswith("_seconds"))}
+    if isinstance(figures, list):
+        return [_untimed(v) for v in figures]
+    return figures
+
+
+REL_TOL = 1e-6  # how far a figure may move with the thread count (see unequal_figures)
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=REL_TOL)
+    return a == b
+
+
+def unequal_figures(measured: dict, saved: dict) -> list[str]:
+    """The figures (top-level keys) that differ between a seed measured now and its saved row, timings aside.
+
+    On the torch build and CPU that made the file a study trains the same nets, bit for bit, so a change to the
+    training code moves its figures far. What is left is rounding: a sum over a large tensor adds in another order
+    with another number of threads (a results file is made with every core, the tests run one thread per worker),
+    which moves a float figure by a few units in its last place (measured: at most 8e-8 of itself). Floats are
+    therefore compared to :data:`REL_TOL` of themselves, and everything else exactly.
+    """
+    a, b = _untimed(_plain(measured)), _untimed(_plain(saved))
+    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not _close(a[k], b[k]))
 
 
 def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save: bool = False,
