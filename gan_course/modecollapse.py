@@ -155,6 +155,16 @@ def where_samples_lie(points: torch.Tensor, ring: Ring | None = None, min_share:
     return {"modes_reached": int((shares >= min_share).sum()), "median_sd": float(nearest_dist.median() / ring.sd)}
 
 
+def same_mode_share(points: torch.Tensor, ring: Ring | None = None) -> float:
+    """The share of packs of 2 (consecutive samples of ``points`` (N, 2)) whose two samples have the same nearest mode.
+
+    Real packs: about 1 in ``ring.n_modes``; a collapsed G's, far more (notebook 04 reads it before packing D's input).
+    """
+    ring = ring or Ring()
+    nearest = torch.cdist(torch.as_tensor(points, dtype=torch.float32), ring.modes).argmin(1).reshape(-1, 2)  # (N/2, 2)
+    return (nearest[:, 0] == nearest[:, 1]).float().mean().item()
+
+
 def _frame_figure(frame: dict, real: torch.Tensor):
     fig, ax = plt.subplots(figsize=(4.4, 4.4))
     plot_frame(frame, real, ax=ax)

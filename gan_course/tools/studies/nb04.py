@@ -19,23 +19,32 @@ def _ring_line(f: dict) -> str:
             f"median {f['median_sd']:6.1f} sd")
 
 
-def _ring_study(name: str, description: str, make_config: Callable[[], Any]) -> Study:
-    """Train ``make_config()`` on the ring: modes covered, high-quality %, and where the samples lie at any distance."""
+def ring_figures(generator: torch.nn.Module, ring: Any, latent_dim: int, pack_share: bool = False) -> dict:
+    """A ring generator's figures: modes covered, high-quality %, where its samples lie at any distance and (with
+    ``pack_share``) how often a pack of 2 of them shares a mode, all on ring_metrics' fixed z."""
+    from gan_course.metrics import RING_METRIC_SEED
+    from gan_course.modecollapse import same_mode_share, where_samples_lie  # widgets load only when this study runs
+    from gan_course.seeding import fixed_noise
+
+    m = ring_metrics(generator, ring)
+    with torch.no_grad():
+        z = fixed_noise(2500, latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
+        points = generator(z.to(next(generator.parameters()).device)).cpu()  # (2500, 2)
+    figures = {"modes": m["modes_covered"], "high_quality": m["high_quality"], **where_samples_lie(points, ring)}
+    if pack_share:
+        figures["same_mode_share"] = same_mode_share(points, ring)
+    return figures
+
+
+def _ring_study(name: str, description: str, make_config: Callable[[], Any], pack_share: bool = False) -> Study:
+    """Train ``make_config()`` on the ring and measure :func:`ring_figures`, with its rounds and seconds."""
 
     def measure(seed: int, steps: int | None) -> dict:
-        from gan_course.metrics import RING_METRIC_SEED
-        from gan_course.modecollapse import where_samples_lie  # widgets load only when this study runs
-        from gan_course.seeding import fixed_noise
-
         config = make_config()
         data = load_dataset("ring", verbose=False)
         run = train(config, data, seed=seed, steps=steps, progress=False)
-        m = ring_metrics(run.generator, data)
-        with torch.no_grad():
-            z = fixed_noise(2500, config.latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
-            points = run.generator(z.to(next(run.generator.parameters()).device))  # (2500, 2)
-        return {"seconds": run.seconds, "steps": int(run.history["step"][-1]), "modes": m["modes_covered"],
-                "high_quality": m["high_quality"], **where_samples_lie(points.cpu(), data)}
+        return {"seconds": run.seconds, "steps": int(run.history["step"][-1]),
+                **ring_figures(run.generator, data, config.latent_dim, pack_share)}
 
     return Study(name, "04", description, measure, lambda: {"config": make_config().to_dict()}, _ring_line)
 
@@ -54,8 +63,8 @@ def _playground(pack: int = 1) -> Callable[[], Any]:
 
 
 STUDIES = [
-    *(_ring_study(name, get_preset(name).description, _ring_variant(name))  # the ring presets, measured in full
-      for name in ("ring", "ring-fast-g", "ring-fast-g-pacgan")),
+    *(_ring_study(name, get_preset(name).description, _ring_variant(name), pack_share=name == "ring-fast-g")
+      for name in ("ring", "ring-fast-g", "ring-fast-g-pacgan")),  # the ring presets, measured in full
     _ring_study("ring-playground", "notebook 04's playground as it starts: ring-fast-g, constant lr, 4,000 rounds",
                 _playground()),
     _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(2)),
