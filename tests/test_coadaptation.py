@@ -27,6 +27,7 @@ from gan_course.coadaptation_plots import plot_paired_seeds, plot_seed_ratios, s
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.models import Discriminator, Generator
+from helpers import assert_table_reproduced, study_figures
 
 
 @pytest.fixture(scope="module")
@@ -257,9 +258,15 @@ def test_seeds_command_prints_the_chain_of_the_coadaptation_study(capsys):
 
 
 @pytest.mark.slow
-def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns_detectors_not_pairs(digits, mask):
+def test_the_coadaptation_mnist_table_is_what_training_gives_now():
+    assert_table_reproduced(study_figures("coadaptation-mnist", tuple(range(10)), check=0))
+
+
+@pytest.mark.slow
+def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns_detectors_not_pairs():
     """The `dropout` preset over seeds 0-9, on the final generator (2,000 samples from fixed noise): what notebook 05
-    reads from notebooks/results/coadaptation-mnist.json, recomputed.
+    reads from notebooks/results/coadaptation-mnist.json, read from it once training seed 0 again gives its row to
+    six significant digits (every seed is trained here otherwise, and the test of the table says why).
 
     Reached: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median 0.57), at most half in
     3 of 10; the control's border energy spreads 0.0117-0.0427 over seeds, more than dropout removes in any seed
@@ -267,8 +274,7 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     control, 8.5-13.0 dropout, 9.6-13.5 on shifted digits, against 0.91-1.13 untrained), D's gradient is largest on
     an evenly lit border (R 59-107), and G's noise is as correlated on random pairs as on neighbours.
     """
-    config = get_preset("dropout").config
-    rows = [mnist_chain(config, digits, seed, mask) for seed in range(10)]
+    rows = list(study_figures("coadaptation-mnist", tuple(range(10)), check=0).rows.values())
     ratios = np.array([r["ratio"] for r in rows])
     control = np.array([r["control_border_energy"] for r in rows])
     dropout = np.array([r["dropout_border_energy"] for r in rows])

@@ -11,7 +11,7 @@ from gan_course.experiments import get_preset
 from gan_course.latent import COORDINATES, SWEEP, disentanglement_study
 from gan_course.metrics import digit_quality, generated_digits
 from gan_course.tools.studies import Study
-from gan_course.train import train
+from gan_course.train import TrainResult, train
 
 
 def _measure_equilibrium_toy(seed: int, steps: int | None = None) -> dict:
@@ -29,10 +29,16 @@ def _equilibrium_line(f: dict) -> str:
 
 
 def _measure_vanilla_02(seed: int, steps: int | None = None) -> dict:
-    """Train `vanilla`; its curves read against the equilibrium, its sample quality, and the z sweeps."""
+    """Train `vanilla` and measure :func:`vanilla_02_figures`."""
     config = get_preset("vanilla").config
     data = load_dataset("mnist", verbose=False)
-    run = train(config, data, seed=seed, steps=steps, progress=False)
+    return vanilla_02_figures(train(config, data, seed=seed, steps=steps, progress=False), seed)
+
+
+def vanilla_02_figures(run: TrainResult, seed: int) -> dict:
+    """A trained `vanilla` run (of ``seed``): its curves read against the equilibrium, its sample quality, and the
+    z sweeps (whose directions ``seed`` draws)."""
+    config = run.config
     q = digit_quality(generated_digits(run.generator, 2000, config.latent_dim, seed=0))
     z = disentanglement_study(run.generator, config.latent_dim, COORDINATES, seed=seed)
     coords, randoms = z["coordinates"], z["random"]
