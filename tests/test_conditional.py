@@ -196,51 +196,60 @@ def test_class_explorer_refuses_an_unconditional_generator():
 
 
 # ---------------------------------------------------------------------------- the claims, over seeds
-SEEDS = (0, 1, 2)
-_RUNS: dict[int, object] = {}
+# The cgan preset's study (notebooks/results/cgan.json), read from the table once training seed 0 again gives its
+# row to six significant digits (every seed is trained here otherwise, and the table's test says why).
+SEEDS = (0, 1, 2, 3, 4)
 
 
-def cgan_run(digits: Digits, seed: int):
-    """The cgan preset trained with its default budget (cached: two tests read each run)."""
-    if seed not in _RUNS:
-        torch.set_num_threads(1)
-        _RUNS[seed] = train(CGAN, digits, seed=seed, device="cpu", progress=False)
-    return _RUNS[seed]
+@pytest.fixture(scope="module")
+def study():
+    from helpers import study_figures
+
+    return study_figures("cgan", SEEDS, check=0)
+
+
+@pytest.mark.slow
+def test_the_cgan_table_is_what_training_gives_now(study):
+    from helpers import assert_table_reproduced
+
+    assert_table_reproduced(study)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_cgan_generates_the_requested_class_at_least_95_percent_of_the_time(digits, seed):
-    labels = torch.arange(1000) % 10
-    hit = label_accuracy(generate(cgan_run(digits, seed).generator, labels, seed=1000 + seed), labels)
-    assert hit["overall"] >= 0.95, f"seed {seed}: {hit['overall']:.1%}, per class {np.round(hit['per_class'], 2)}"
+def test_cgan_generates_the_requested_class_at_least_95_percent_of_the_time(study, seed):
+    f = study.rows[seed]
+    assert f["label_accuracy"] >= 0.95, \
+        f"seed {seed}: {f['label_accuracy']:.1%}, per class {np.round(f['per_class'], 2)}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_trained_cgan_discriminator_barely_prefers_the_true_label(digits, seed):
-    report = diagonal_dominance(d_score_matrix(cgan_run(digits, seed).discriminator, digits))
-    assert abs(report["diagonal_mean"] - report["off_diagonal_mean"]) < 0.1, report
+def test_trained_cgan_discriminator_barely_prefers_the_true_label(study, seed):
+    f = study.rows[seed]
+    assert abs(f["d_diagonal_mean"] - f["d_off_diagonal_mean"]) < 0.1, f
 
 
 @pytest.mark.slow
-def test_the_shipped_cgan_run_is_seed_0_of_these_trainings(digits):
-    """Notebook 06 loads the cgan run shipped with the course: it must be what training seed 0 gives now."""
+def test_the_shipped_cgan_run_is_what_training_seed_0_gives(digits, study):
+    """Notebook 06 loads the cgan run shipped with the course: its G's label accuracy and FD and its D's score
+    matrix must be, to six significant digits, those of training seed 0 now."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
+    from gan_course.tools.robustness import unequal_figures
     from gan_course.tools.shipped import COMMAND
-    from helpers import same_build, unequal_nets
+    from gan_course.tools.studies.presets import preset_figures
+    from helpers import same_build
 
     same_build("cgan")
     shipped = load_run(SHIPPED_RUNS / "cgan")
     if shipped.data_source != digits.source:
         pytest.skip(f"the shipped cgan was trained on {shipped.data_source}; these tests train on {digits.source}")
-    trained = cgan_run(digits, 0)
-    differ = unequal_nets(trained, shipped)
-    assert not differ, f"the shipped cgan's {' and '.join(differ)} is not what training seed 0 gives now: " \
+    differ = unequal_figures(preset_figures(shipped, digits, 0), study.rows[0])
+    assert not differ, f"the shipped cgan gives other {', '.join(differ)} than training seed 0 gives now: " \
                        f"remake it with {COMMAND} cgan"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", (0, 1, 2))
 def test_d_trained_against_a_label_ignoring_forger_prefers_the_true_label_in_every_row(digits, seed):
     discriminator = forger_discriminator(CGAN, digits, seed=seed)
     report = diagonal_dominance(d_score_matrix(discriminator, digits))

@@ -6,24 +6,34 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gan_course.conditional import generate, label_accuracy
-from gan_course.data import N_CLASSES, load_dataset
+from gan_course.conditional import d_score_matrix, diagonal_dominance, generate, label_accuracy
+from gan_course.data import N_CLASSES, Digits, load_dataset
 from gan_course.experiments import PRESETS, get_preset
 from gan_course.metrics import digit_fd, digit_quality, generated_digits
 from gan_course.tools.studies import Study
-from gan_course.train import train
+from gan_course.train import TrainResult, train
 
 
 def _measure_preset(name: str, seed: int, steps: int | None = None) -> dict:
     """Train preset ``name`` with ``seed``; the figures its notebook asserts, and the training seconds."""
     config = get_preset(name).config
     data = load_dataset(config.dataset, verbose=False)
-    run = train(config, data, seed=seed, steps=steps, progress=False)
+    return preset_figures(train(config, data, seed=seed, steps=steps, progress=False), data, seed)
+
+
+def preset_figures(run: TrainResult, data: Digits, seed: int) -> dict:
+    """A trained MNIST preset's figures. The c-GAN: label accuracy (overall and per class) and FD on 100 digits
+    of each class, and how much D's score on real digits prefers their true label; others: FD and the largest
+    class on 2,000 samples."""
+    config = run.config
     figures: dict = {"seconds": run.seconds, "steps": int(run.history["step"][-1])}
     if config.conditional:
         labels = torch.arange(100 * N_CLASSES) % N_CLASSES  # 100 of each class
         images = generate(run.generator, labels, seed=1000 + seed)
-        figures.update(label_accuracy=label_accuracy(images, labels)["overall"], fd=digit_fd(images))
+        hit = label_accuracy(images, labels)
+        dominance = diagonal_dominance(d_score_matrix(run.discriminator, data))
+        figures.update(label_accuracy=hit["overall"], per_class=hit["per_class"], fd=digit_fd(images),
+                       d_diagonal_mean=dominance["diagonal_mean"], d_off_diagonal_mean=dominance["off_diagonal_mean"])
     else:
         q = digit_quality(generated_digits(run.generator, 2000, config.latent_dim, seed=0))
         figures.update(fd=q["fd"], largest_class=int(np.argmax(q["class_hist"])), largest_share=q["max_class_share"])
