@@ -12,7 +12,6 @@ weights, snapshots, history) and raises one :class:`CheckpointError` that says w
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile

@@ -8,7 +8,6 @@ matplotlib.use("Agg")
 
 import math
 
-import numpy as np
 import pytest
 import torch
 

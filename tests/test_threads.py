@@ -8,8 +8,6 @@ import pytest
 import torch
 
 from gan_course import device
-from gan_course.experiments import get_preset
-from gan_course.train import train
 
 
 def test_environment_variable_wins(monkeypatch):
