@@ -54,3 +54,19 @@ def test_the_kernel_s_own_time_is_read_from_its_stamps():
                                        "shell.execute_reply": "2026-11-28T04:00:02.000Z"}}}
     assert kernel_seconds(cell) == 1.75
     assert kernel_seconds({"metadata": {}}) is None
+
+
+def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
+    """The first run sleeps past the wall (a stall), the second finds its marker and finishes."""
+    marker = tmp_path / "ran-once"
+    path = _write(tmp_path / "stalls.ipynb", "import pathlib, time\n"
+                  f"marker = pathlib.Path({str(marker)!r})\n"
+                  "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(120)")
+    r = time_notebook(path, wall=15, attempts=2)
+    assert r["error"] is None and r["stalled"] == 1 and r["seconds"] < 15
+
+
+def test_a_run_that_stalls_every_time_is_reported_with_the_wall(tmp_path):
+    path = _write(tmp_path / "hangs.ipynb", "import time; time.sleep(120)")
+    r = time_notebook(path, wall=10, attempts=1)
+    assert r["stalled"] == 1 and r["error"] == "no result after 10 s, 1 time (the runner stalled)"

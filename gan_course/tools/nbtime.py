@@ -38,21 +38,33 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
     return paths
 
 
-def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None) -> dict:
+def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wall: float | None = None,
+                  attempts: int = 1) -> dict:
     """Run one notebook top to bottom in a fresh kernel, from a fresh Python process.
 
     Returns its total and slowest-cell seconds and any error ("cell N: Error: message"). ``keep`` names a
-    file for the executed notebook, with its outputs and its widgets' state. One process per notebook: a
-    second kernel client in the same process sometimes waited forever for a message from an idle kernel.
+    file for the executed notebook, with its outputs and its widgets' state. ``timeout`` bounds each cell.
+
+    One process per notebook: a second kernel client in the same process sometimes waited forever for a message
+    from an idle kernel. A fresh process has stalled too (once in CI: notebook 02, whose kernel had finished, held
+    the site's build for ten minutes; nbclient's issue 312 reports such hangs with widgets). ``wall`` bounds the
+    whole run: a runner still going after ``wall`` seconds is stopped (its kernel exits with it) and, up to
+    ``attempts`` runs in all, started again; ``stalled`` counts the runs stopped so.
     """
     command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
-    proc = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0,
-                "error": f"the runner failed: {tail}"}
-    return json.loads(lines[-1])
+    failed = {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0}
+    for stalled in range(attempts):
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=wall)
+        except subprocess.TimeoutExpired:  # run() has killed the runner; its kernel sees its parent gone and exits
+            continue
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            return {**failed, "stalled": stalled, "error": f"the runner failed: {tail}"}
+        return {**json.loads(lines[-1]), "stalled": stalled}
+    return {**failed, "stalled": attempts,
+            "error": f"no result after {wall:g} s, {attempts} time{'s' if attempts > 1 else ''} (the runner stalled)"}
 
 
 def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) -> dict:

@@ -30,6 +30,7 @@ from gan_course.tools.widget_html import static_widget_outputs
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("GAN_COURSE_SITE_CACHE", Path.home() / ".cache" / "gan_course" / "site"))
 INSTRUCTOR, THUMBNAIL = "instructor", "thumbnail"
+STALLED_AFTER = 300  # seconds: a notebook still running after this has stalled (see nbtime.time_notebook)
 CSS = """\
 math { font-size: 1.15em; }
 .math-block { text-align: center; margin: 0.8em 0; overflow-x: auto; }
@@ -74,19 +75,24 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600) -> tuple[nbformat.NotebookNode, str]:
-    """The executed notebook (outputs and widget state) from the cache, or run now; and "cached" or its seconds."""
+def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
+            wall: float = STALLED_AFTER) -> tuple[nbformat.NotebookNode, str]:
+    """The executed notebook (outputs and widget state) from the cache, or run now; and "cached" or its seconds.
+
+    A run still going after ``wall`` seconds has stalled (every notebook runs in a minute on its own): it is stopped
+    and run once more."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = cache_dir / f"{path.stem}-{_fingerprint(path)}.ipynb"
     if cached.is_file():
         return nbformat.read(cached, as_version=4), "cached"
     with tempfile.TemporaryDirectory() as tmp:
         kept = Path(tmp) / path.name
-        run = time_notebook(path, timeout, keep=kept)
+        run = time_notebook(path, timeout, keep=kept, wall=wall, attempts=2)
         if run["error"]:
             raise SiteError(f"{path.name} failed: {run['error']}")
         shutil.copy(kept, cached)
-    return nbformat.read(cached, as_version=4), f"{run['seconds']:.0f} s"
+    stalled = f" (after a run that stalled and was stopped at {wall:g} s)" if run["stalled"] else ""
+    return nbformat.read(cached, as_version=4), f"{run['seconds']:.0f} s{stalled}"
 
 
 def _fold_markdown(source: str) -> str:
