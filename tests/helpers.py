@@ -95,6 +95,21 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
     return StudyFigures(name, {s: measured if s == check else record["seeds"][s] for s in sorted(seeds)}, check, None)
 
 
+def study_fixtures(name: str, seeds: tuple[int, ...], check: int):
+    """Two fixtures for a test module: ``study`` (:func:`study_figures`, once per module) and ``figures``, one
+    ``(seed, figures)`` per seed. Use as ``study, figures = study_fixtures(NAME, SEEDS, check=...)``."""
+
+    @pytest.fixture(scope="module")
+    def study():
+        return study_figures(name, seeds, check)
+
+    @pytest.fixture(params=seeds, ids=lambda seed: f"seed{seed}")
+    def figures(request, study):
+        return request.param, study.rows[request.param]
+
+    return study, figures
+
+
 def assert_table_reproduced(figures: StudyFigures) -> None:
     """Fail when the study's results file is not what its code makes now (skip on another torch build or CPU)."""
     if figures.other_build:

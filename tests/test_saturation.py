@@ -10,7 +10,7 @@ from gan_course.losses import loss_curves
 from gan_course.saturation import (CHECKPOINT_NAMES, LossCurveWidget, chain_on_fakes, compare_losses,
                                    differs_from_package, early_values, head_start, strong_d_config)
 from gan_course.train import new_state, train
-from helpers import assert_table_reproduced, study_figures
+from helpers import assert_table_reproduced, study_fixtures
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, log_every=1, snapshot_every=5, n_snapshot=8)
 
@@ -136,17 +136,7 @@ def test_notebook_03_presets_differ_only_in_the_loss_and_are_the_strong_d_settin
 # --- the claims, on every seed (each seed trains 1,000 rounds twice and plays twice after the head start) ---
 # Read from notebooks/results/saturation.json, which notebook 03's instructor section renders, once training seed 1
 # again gives its row to six significant digits (otherwise every seed is trained here, and the first test says why).
-SEEDS = tuple(range(5))
-
-
-@pytest.fixture(scope="module")
-def study():
-    return study_figures("saturation", SEEDS, check=1)
-
-
-@pytest.fixture(params=SEEDS, ids=lambda seed: f"seed{seed}")
-def figures(request, study):
-    return request.param, study.rows[request.param]
+study, figures = study_fixtures("saturation", tuple(range(5)), check=1)
 
 
 @pytest.mark.slow

@@ -18,20 +18,10 @@ from gan_course.metrics import digit_fd
 from gan_course.seeding import seed_everything
 from gan_course.tools.robustness import unequal_figures
 from gan_course.train import build_models
-from helpers import assert_table_reproduced, study_figures
+from helpers import assert_table_reproduced, study_fixtures
 
 pytestmark = pytest.mark.slow
-SEEDS = (0, 1, 2, 3, 4)
-
-
-@pytest.fixture(scope="module")
-def study():
-    return study_figures("vanilla-02", SEEDS, check=0)
-
-
-@pytest.fixture(params=SEEDS, ids=lambda s: f"seed{s}")
-def figures(request, study):
-    return request.param, study.rows[request.param]
+study, figures = study_fixtures("vanilla-02", (0, 1, 2, 3, 4), check=0)
 
 
 def test_the_vanilla_02_table_is_what_training_gives_now(study):
