@@ -64,6 +64,7 @@ def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
                   "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(120)")
     r = time_notebook(path, wall=15, attempts=2)
     assert r["error"] is None and r["stalled"] == 1 and r["seconds"] < 15
+    assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("nbtime: cell 1 sent at "), r["stalls"]
 
 
 def test_a_run_that_stalls_every_time_is_reported_with_the_wall(tmp_path):

@@ -49,21 +49,25 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
     from an idle kernel. A fresh process has stalled too (once in CI: notebook 02, whose kernel had finished, held
     the site's build for ten minutes; nbclient's issue 312 reports such hangs with widgets). ``wall`` bounds the
     whole run: a runner still going after ``wall`` seconds is stopped (its kernel exits with it) and, up to
-    ``attempts`` runs in all, started again; ``stalled`` counts the runs stopped so.
+    ``attempts`` runs in all, started again; ``stalled`` counts the runs stopped so, and ``stalls`` gives for
+    each the last step its runner had reached ("nbtime: cell 12 sent", ...).
     """
     command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
     failed = {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0}
+    stalls: list[str] = []
     for stalled in range(attempts):
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=wall)
-        except subprocess.TimeoutExpired:  # run() has killed the runner; its kernel sees its parent gone and exits
+        except subprocess.TimeoutExpired as err:  # run() has killed the runner; its kernel sees its parent gone, exits
+            stderr = err.stderr.decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
+            stalls.append(([line for line in stderr.splitlines() if line.startswith("nbtime: ")] or ["nbtime: -"])[-1])
             continue
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            return {**failed, "stalled": stalled, "error": f"the runner failed: {tail}"}
-        return {**json.loads(lines[-1]), "stalled": stalled}
-    return {**failed, "stalled": attempts,
+            return {**failed, "stalled": stalled, "stalls": stalls, "error": f"the runner failed: {tail}"}
+        return {**json.loads(lines[-1]), "stalled": stalled, "stalls": stalls}
+    return {**failed, "stalled": attempts, "stalls": stalls,
             "error": f"no result after {wall:g} s, {attempts} time{'s' if attempts > 1 else ''} (the runner stalled)"}
 
 
@@ -79,11 +83,13 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
     cells: list[tuple[float, int]] = []
     error = None
     start = time.perf_counter()
+    _step("starting the kernel")
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             t = time.perf_counter()
+            _step(f"cell {index} sent")
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:
@@ -94,7 +100,10 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
                 break
             cells.append((time.perf_counter() - t, index))
         if keep is not None and error is None:
+            _step("saving the widgets' state")
             client.set_widgets_metadata()  # ipywidgets' saved state: the widgets as they were
+        _step("shutting the kernel down")
+    _step("done")
     total = time.perf_counter() - start
     if keep is not None and error is None:
         nbformat.write(nb, keep)
@@ -102,6 +111,11 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
     return {"notebook": path.stem, "seconds": total, "slowest_cell": slowest[1], "slowest_seconds": slowest[0],
             "slowest_kernel_seconds": kernel_seconds(nb.cells[slowest[1]]) if cells else None,
             "warnings": warnings.messages, "error": error}
+
+
+def _step(what: str) -> None:
+    """Where the runner is, on stderr: the last such line tells where a stalled run stopped."""
+    print(f"nbtime: {what} at {time.perf_counter():.1f}", file=sys.stderr, flush=True)
 
 
 class _Warnings(logging.Handler):
