@@ -63,11 +63,11 @@ def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
                   f"marker = pathlib.Path({str(marker)!r})\n"
                   "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(120)")
     r = time_notebook(path, wall=15, attempts=2)
-    assert r["error"] is None and r["stalled"] == 1 and r["seconds"] < 15
+    assert r["error"] is None and r["seconds"] < 15
     assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("nbtime: cell 1 sent at "), r["stalls"]
 
 
 def test_a_run_that_stalls_every_time_is_reported_with_the_wall(tmp_path):
     path = _write(tmp_path / "hangs.ipynb", "import time; time.sleep(120)")
     r = time_notebook(path, wall=10, attempts=1)
-    assert r["stalled"] == 1 and r["error"] == "no result after 10 s, 1 time (the runner stalled)"
+    assert len(r["stalls"]) == 1 and r["error"] == "no result after 10 s, 1 time (the runner stalled)"

@@ -49,13 +49,13 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
     from an idle kernel. A fresh process has stalled too (once in CI: notebook 02, whose kernel had finished, held
     the site's build for ten minutes; nbclient's issue 312 reports such hangs with widgets). ``wall`` bounds the
     whole run: a runner still going after ``wall`` seconds is stopped (its kernel exits with it) and, up to
-    ``attempts`` runs in all, started again; ``stalled`` counts the runs stopped so, and ``stalls`` gives for
-    each the last step its runner had reached ("nbtime: cell 12 sent", ...).
+    ``attempts`` runs in all, started again; ``stalls`` gives, for each run stopped so, the last step its runner
+    had reached ("nbtime: cell 12 sent", ...).
     """
     command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
     failed = {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0}
     stalls: list[str] = []
-    for stalled in range(attempts):
+    for _ in range(attempts):
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=wall)
         except subprocess.TimeoutExpired as err:  # run() has killed the runner; its kernel sees its parent gone, exits
@@ -65,9 +65,9 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            return {**failed, "stalled": stalled, "stalls": stalls, "error": f"the runner failed: {tail}"}
-        return {**json.loads(lines[-1]), "stalled": stalled, "stalls": stalls}
-    return {**failed, "stalled": attempts, "stalls": stalls,
+            return {**failed, "stalls": stalls, "error": f"the runner failed: {tail}"}
+        return {**json.loads(lines[-1]), "stalls": stalls}
+    return {**failed, "stalls": stalls,
             "error": f"no result after {wall:g} s, {attempts} time{'s' if attempts > 1 else ''} (the runner stalled)"}
 
 

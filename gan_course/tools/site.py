@@ -96,7 +96,8 @@ def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
         if run["error"]:
             raise SiteError(f"{path.name} failed: {run['error']}")
         shutil.copy(kept, cached)
-    stalled = f" (after {run['stalled']} run(s) that stalled and were stopped at {wall:g} s)" if run["stalled"] else ""
+    stalled = (f" (after {len(run['stalls'])} run(s) that stalled and were stopped at {wall:g} s)"
+               if run["stalls"] else "")
     return nbformat.read(cached, as_version=4), f"{run['seconds']:.0f} s{stalled}"
 
 
