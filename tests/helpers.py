@@ -20,10 +20,15 @@ def figure_pixels(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
+def build_here() -> tuple[str, str]:
+    """This machine's torch version and CPU kernels: what bit-equal training results depend on."""
+    return torch.__version__, torch.backends.cpu.get_cpu_capability()
+
+
 def same_build(name: str) -> None:
     """Skip unless this machine's torch and CPU kernels are the ones that trained the shipped run."""
     _, meta = load_config(SHIPPED_RUNS / name)
-    here = (torch.__version__, torch.backends.cpu.get_cpu_capability())
+    here = build_here()
     if (meta.get("torch"), meta.get("cpu")) != here:
         pytest.skip(f"the shipped {name!r} was trained with torch {meta.get('torch')} on {meta.get('cpu')} CPU "
                     f"kernels, this is torch {here[0]} on {here[1]}: bit-equal weights are not expected")
@@ -79,7 +84,7 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
         record = load_results(name, directory or RESULTS_DIR)
     except (FileNotFoundError, StaleResults) as e:
         return trained_here(str(e))
-    here = (torch.__version__, torch.backends.cpu.get_cpu_capability())
+    here = build_here()
     if (record.get("torch"), record.get("cpu")) != here:
         return trained_here(f"{name}.json was made with torch {record.get('torch')} on {record.get('cpu')} CPU "
                             f"kernels, this is torch {here[0]} on {here[1]}: equal figures are not expected",

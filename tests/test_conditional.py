@@ -18,6 +18,7 @@ from gan_course.metrics import classify
 from gan_course.models import Discriminator, Generator
 from gan_course.train import build_models, train
 from gan_course.widgets import PROBE
+from helpers import assert_table_reproduced, study_fixtures
 
 CGAN = get_preset("cgan").config
 TINY = CGAN.replace(g_hidden=(32,), d_hidden=(32,), batch_size=16, snapshot_every=5, n_snapshot=10)
@@ -198,35 +199,24 @@ def test_class_explorer_refuses_an_unconditional_generator():
 # ---------------------------------------------------------------------------- the claims, over seeds
 # The cgan preset's study (notebooks/results/cgan.json), read from the table once training seed 0 again gives its
 # row to six significant digits (every seed is trained here otherwise, and the table's test says why).
-SEEDS = (0, 1, 2, 3, 4)
-
-
-@pytest.fixture(scope="module")
-def study():
-    from helpers import study_figures
-
-    return study_figures("cgan", SEEDS, check=0)
+study, figures = study_fixtures("cgan", (0, 1, 2, 3, 4), check=0)
 
 
 @pytest.mark.slow
 def test_the_cgan_table_is_what_training_gives_now(study):
-    from helpers import assert_table_reproduced
-
     assert_table_reproduced(study)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
-def test_cgan_generates_the_requested_class_at_least_95_percent_of_the_time(study, seed):
-    f = study.rows[seed]
+def test_cgan_generates_the_requested_class_at_least_95_percent_of_the_time(figures):
+    seed, f = figures
     assert f["label_accuracy"] >= 0.95, \
         f"seed {seed}: {f['label_accuracy']:.1%}, per class {np.round(f['per_class'], 2)}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
-def test_trained_cgan_discriminator_barely_prefers_the_true_label(study, seed):
-    f = study.rows[seed]
+def test_trained_cgan_discriminator_barely_prefers_the_true_label(figures):
+    seed, f = figures
     assert abs(f["d_diagonal_mean"] - f["d_off_diagonal_mean"]) < 0.1, f
 
 
