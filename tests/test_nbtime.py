@@ -65,6 +65,9 @@ def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
     r = time_notebook(path, wall=15, attempts=2)
     assert r["error"] is None and r["seconds"] < 15
     assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("nbtime: cell 1 sent at "), r["stalls"]
+    # where it stood: the kernel had begun cell 1 (its execute_input gave the count) and the client awaited the reply
+    assert "; cell 1 has 0 outputs, execution count 1; " in r["stalls"][0], r["stalls"]
+    assert "waiting: NotebookClient._async_poll_for_reply at client.py:" in r["stalls"][0], r["stalls"]
 
 
 def test_a_run_that_stalls_every_time_is_reported_with_the_wall(tmp_path):

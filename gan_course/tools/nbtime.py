@@ -8,10 +8,12 @@ machine's load average, so the README's table can say how its figures were measu
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -50,25 +52,66 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
     the site's build for ten minutes; nbclient's issue 312 reports such hangs with widgets). ``wall`` bounds the
     whole run: a runner still going after ``wall`` seconds is stopped (its kernel exits with it) and, up to
     ``attempts`` runs in all, started again; ``stalls`` gives, for each run stopped so, the last step its runner
-    had reached ("nbtime: cell 12 sent", ...).
+    had reached ("nbtime: cell 12 sent", ...), whether the kernel had begun that cell (its execution count) and
+    what the client was awaiting.
     """
     command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
     failed = {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0}
     stalls: list[str] = []
     for _ in range(attempts):
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=wall)
-        except subprocess.TimeoutExpired as err:  # run() has killed the runner; its kernel sees its parent gone, exits
-            stderr = err.stderr.decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
-            stalls.append(([line for line in stderr.splitlines() if line.startswith("nbtime: ")] or ["nbtime: -"])[-1])
+            stdout, stderr = proc.communicate(timeout=wall)
+        except subprocess.TimeoutExpired:  # stalled: where it waits, then stop it (its kernel sees its parent gone, exits)
+            stalls.append(_stop_stalled(proc))
             continue
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            tail = (stderr.strip().splitlines() or ["no output"])[-1]
             return {**failed, "stalls": stalls, "error": f"the runner failed: {tail}"}
         return {**json.loads(lines[-1]), "stalls": stalls}
     return {**failed, "stalls": stalls,
             "error": f"no result after {wall:g} s, {attempts} time{'s' if attempts > 1 else ''} (the runner stalled)"}
+
+
+def _stop_stalled(proc: subprocess.Popen) -> str:
+    """Stop a stalled runner. Returns its last step and what it was waiting for ("nbtime: cell 12 sent at 30.1;
+    cell 12 has 2 outputs, no execution count; waiting: _async_poll_for_reply at client.py:782 ..."): on SIGUSR1
+    the runner writes that to stderr first (:func:`_report_stall`)."""
+    if hasattr(signal, "SIGUSR1"):
+        try:
+            proc.send_signal(signal.SIGUSR1)
+            proc.wait(timeout=2)  # it goes on waiting: the timeout is the normal way out
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    proc.kill()
+    _, stderr = proc.communicate()
+    lines = stderr.splitlines()
+    step = ([line for line in lines if line.startswith("nbtime: ")] or ["nbtime: -"])[-1]
+    found = [line.removeprefix("nbtime-stall: ") for line in lines if line.startswith("nbtime-stall: ")]
+    return "; ".join([step, *found])
+
+
+_CURRENT: dict = {}  # the cell the runner is waiting on, for _report_stall
+
+
+def _report_stall(signum, frame) -> None:
+    """SIGUSR1 in a runner: the cell it waits on (has the kernel answered with outputs, an execution count?) and
+    each of its client's tasks with the line it awaits at, on stderr as ``nbtime-stall: ...`` lines."""
+    cell = _CURRENT.get("cell")
+    if cell is not None:
+        print(f"nbtime-stall: cell {_CURRENT['index']} has {len(cell.get('outputs', []))} outputs, execution count "
+              f"{cell.get('execution_count')}", file=sys.stderr)
+    try:
+        tasks = asyncio.all_tasks()
+    except RuntimeError:  # no loop running: the runner waits elsewhere
+        tasks = set()
+        print("nbtime-stall: no event loop running", file=sys.stderr)
+    for task in tasks:
+        frames = task.get_stack()
+        where = f"{Path(frames[-1].f_code.co_filename).name}:{frames[-1].f_lineno}" if frames else "?"
+        print(f"nbtime-stall: waiting: {task.get_coro().__qualname__} at {where}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) -> dict:
@@ -90,6 +133,7 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
                 continue
             t = time.perf_counter()
             _step(f"cell {index} sent")
+            _CURRENT.update(cell=cell, index=index)
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:
@@ -162,5 +206,7 @@ def run_timing(names: list[str] | None = None, timeout: float = 300) -> int:
 
 
 if __name__ == "__main__":  # python -m gan_course.tools.nbtime NOTEBOOK TIMEOUT [KEEP]: one run, one JSON line
+    if hasattr(signal, "SIGUSR1"):  # a stalled run is asked where it waits before it is stopped (_stop_stalled)
+        signal.signal(signal.SIGUSR1, _report_stall)
     print(json.dumps(_time_notebook_here(Path(sys.argv[1]), float(sys.argv[2]),
                                          Path(sys.argv[3]) if len(sys.argv) > 3 else None)))
