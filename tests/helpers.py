@@ -100,13 +100,21 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
     return StudyFigures(name, {s: measured if s == check else record["seeds"][s] for s in sorted(seeds)}, check, None)
 
 
-def study_fixtures(name: str, seeds: tuple[int, ...], check: int):
-    """Two fixtures for a test module: ``study`` (:func:`study_figures`, once per module) and ``figures``, one
-    ``(seed, figures)`` per seed. Use as ``study, figures = study_fixtures(NAME, SEEDS, check=...)``."""
+def study_fixture(name: str, seeds: tuple[int, ...], check: int):
+    """A module's ``study`` fixture (:func:`study_figures`, once per module), so that the table's test and the
+    claims' tests read one call. Use as ``study = study_fixture(NAME, SEEDS, check=...)``."""
 
     @pytest.fixture(scope="module")
     def study():
         return study_figures(name, seeds, check)
+
+    return study
+
+
+def study_fixtures(name: str, seeds: tuple[int, ...], check: int):
+    """Two fixtures for a test module: ``study`` (:func:`study_fixture`) and ``figures``, one ``(seed, figures)``
+    per seed. Use as ``study, figures = study_fixtures(NAME, SEEDS, check=...)``."""
+    study = study_fixture(name, seeds, check)
 
     @pytest.fixture(params=seeds, ids=lambda seed: f"seed{seed}")
     def figures(request, study):

@@ -27,7 +27,7 @@ from gan_course.coadaptation_plots import plot_paired_seeds, plot_seed_ratios, s
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.models import Discriminator, Generator
-from helpers import assert_table_reproduced, study_figures
+from helpers import assert_table_reproduced, study_fixture
 
 
 @pytest.fixture(scope="module")
@@ -257,13 +257,16 @@ def test_seeds_command_prints_the_chain_of_the_coadaptation_study(capsys):
     assert "with /" in out and "ratio" in out and "evenly lit" in out and "shifted digits" in out
 
 
-@pytest.mark.slow
-def test_the_coadaptation_mnist_table_is_what_training_gives_now():
-    assert_table_reproduced(study_figures("coadaptation-mnist", tuple(range(10)), check=0))
+study = study_fixture("coadaptation-mnist", tuple(range(10)), check=0)
 
 
 @pytest.mark.slow
-def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns_detectors_not_pairs():
+def test_the_coadaptation_mnist_table_is_what_training_gives_now(study):
+    assert_table_reproduced(study)
+
+
+@pytest.mark.slow
+def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns_detectors_not_pairs(study):
     """The `dropout` preset over seeds 0-9, on the final generator (2,000 samples from fixed noise): what notebook 05
     reads from notebooks/results/coadaptation-mnist.json, read from it once training seed 0 again gives its row to
     six significant digits (every seed is trained here otherwise, and the test of the table says why).
@@ -274,7 +277,7 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     control, 8.5-13.0 dropout, 9.6-13.5 on shifted digits, against 0.91-1.13 untrained), D's gradient is largest on
     an evenly lit border (R 59-107), and G's noise is as correlated on random pairs as on neighbours.
     """
-    rows = list(study_figures("coadaptation-mnist", tuple(range(10)), check=0).rows.values())
+    rows = list(study.rows.values())
     ratios = np.array([r["ratio"] for r in rows])
     control = np.array([r["control_border_energy"] for r in rows])
     dropout = np.array([r["dropout_border_energy"] for r in rows])
