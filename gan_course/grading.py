@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from gan_course import exercises, round_exercise
+from gan_course.notebook_client import CourseNotebookClient
 
 MARKER = "GAN_COURSE_GRADE "  # the line a grading cell prints, followed by JSON
 TASK_SECONDS = 60  # each checker's own time limit
@@ -94,7 +94,7 @@ def _error_of(cell) -> str | None:
     return None
 
 
-def _run_cell(client: NotebookClient, cell, index: int, seconds: float) -> tuple[str | None, bool]:
+def _run_cell(client: CourseNotebookClient, cell, index: int, seconds: float) -> tuple[str | None, bool]:
     """Execute one cell within ``seconds``; (its error, whether it ran out of time)."""
     client.timeout = max(1, int(seconds))
     start = time.monotonic()
@@ -103,7 +103,7 @@ def _run_cell(client: NotebookClient, cell, index: int, seconds: float) -> tuple
     return _error_of(cell), timed_out
 
 
-def _run_notebook(client: NotebookClient, nb, deadline: float) -> str | None:
+def _run_notebook(client: CourseNotebookClient, nb, deadline: float) -> str | None:
     """Run every code cell until ``deadline``; the first problem met, as a sentence (cells counted from 1)."""
     problem = None
     for index, cell in enumerate(nb.cells):
@@ -120,7 +120,7 @@ def _run_notebook(client: NotebookClient, nb, deadline: float) -> str | None:
     return problem
 
 
-def _grade_task(client: NotebookClient, nb, task: Task, problem: str | None, seconds: float) -> Result:
+def _grade_task(client: CourseNotebookClient, nb, task: Task, problem: str | None, seconds: float) -> Result:
     cell = new_code_cell(f"_gan_course_grade({task.function!r}, globals())")
     nb.cells.append(cell)  # the client's own copy of the notebook; the student's file is never written
     error, timed_out = _run_cell(client, cell, len(nb.cells) - 1, seconds)
@@ -151,7 +151,7 @@ def grade_notebook(path: Path, timeout: float = 600.0, task_seconds: float = TAS
     start = time.monotonic()
     try:
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+        client = CourseNotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                                 resources={"metadata": {"path": str(Path(path).resolve().parent)}})
         env = {**os.environ, "GAN_COURSE_OFFLINE": "1"}
         with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):  # the kernel's own log lines stay out of the table

@@ -67,6 +67,7 @@ def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
     assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("nbtime: cell 1 sent at "), r["stalls"]
     # where it stood: the kernel had begun cell 1 (its execute_input gave the count) and the client awaited the reply
     assert "; cell 1 has 0 outputs, execution count 1; " in r["stalls"][0], r["stalls"]
+    assert "; unread on shell: nothing; " in r["stalls"][0], r["stalls"]  # the kernel sleeps: no reply yet
     assert "waiting: NotebookClient._async_poll_for_reply at client.py:" in r["stalls"][0], r["stalls"]
 
 

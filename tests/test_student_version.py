@@ -9,9 +9,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from gan_course.notebook_client import CourseNotebookClient
 from gan_course.student import (BEGIN, END, GENERIC_HINT, StudentVersionError, main, make_student_version,
                                 student_notebook)
 
@@ -239,7 +239,7 @@ def executed07(student07, tmp_path_factory) -> nbformat.NotebookNode:
     nb = nbformat.read(student07, as_version=4)
     cwd = tmp_path_factory.mktemp("run")
     os.environ["GAN_COURSE_OFFLINE"] = "1"  # the kernel inherits it: the shipped digits, never the network
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+    CourseNotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 
@@ -403,4 +403,4 @@ def test_a_copy_without_solutions_runs_the_start_of_its_instructor_notebook(edit
 def test_every_student_copy_that_differs_runs_to_the_end_without_an_error(edition, tmp_path, name):
     os.environ["GAN_COURSE_OFFLINE"] = "1"
     nb = nbformat.read(edition / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    CourseNotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()

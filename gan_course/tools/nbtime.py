@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+import zmq
 from nbclient.exceptions import CellExecutionError
+
+from gan_course.notebook_client import CourseNotebookClient
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -48,12 +50,13 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
     file for the executed notebook, with its outputs and its widgets' state. ``timeout`` bounds each cell.
 
     One process per notebook: a second kernel client in the same process sometimes waited forever for a message
-    from an idle kernel. A fresh process has stalled too (once in CI: notebook 02, whose kernel had finished, held
-    the site's build for ten minutes; nbclient's issue 312 reports such hangs with widgets). ``wall`` bounds the
-    whole run: a runner still going after ``wall`` seconds is stopped (its kernel exits with it) and, up to
-    ``attempts`` runs in all, started again; ``stalls`` gives, for each run stopped so, the last step its runner
-    had reached ("nbtime: cell 12 sent", ...), whether the kernel had begun that cell (its execution count) and
-    what the client was awaiting.
+    from an idle kernel. Runs in fresh processes stalled too, at notebook 02's first Output widget, with the
+    cell's reply unread in the client's socket: nbclient's write-back of widget outputs to the kernel, which
+    :mod:`gan_course.notebook_client` leaves out. ``wall`` still bounds the whole run: a runner still going after
+    ``wall`` seconds is stopped (its kernel exits with it) and, up to ``attempts`` runs in all, started again;
+    ``stalls`` gives, for each run stopped so, the last step its runner had reached ("nbtime: cell 12 sent",
+    ...), whether the kernel had begun that cell (its execution count), the messages left unread in the client's
+    sockets, and what the client was awaiting.
     """
     command = [sys.executable, "-m", "gan_course.tools.nbtime", str(path), str(timeout)] + ([str(keep)] if keep else [])
     failed = {"notebook": Path(path).stem, "seconds": 0.0, "slowest_cell": -1, "slowest_seconds": 0.0}
@@ -95,13 +98,36 @@ def _stop_stalled(proc: subprocess.Popen) -> str:
 _CURRENT: dict = {}  # the cell the runner is waiting on, for _report_stall
 
 
+def _unread(kc, name: str) -> list[str]:
+    """The messages waiting unread in the client's ``name`` socket, read now: "execute_reply ok (count 17, to
+    execute_request)", ..."""
+    found = []
+    try:
+        socket = zmq.Socket.shadow(getattr(kc, f"{name}_channel").socket.underlying)
+        while socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            msg = kc.session.deserialize(kc.session.feed_identities(socket.recv_multipart(zmq.NOBLOCK))[1])
+            content = msg["content"]
+            what = content.get("status") or content.get("execution_state") or content.get("data", {}).get("method")
+            found.append(f"{msg['msg_type']} {what or ''} (count {content.get('execution_count')}, to "
+                         f"{msg['parent_header'].get('msg_type')})")
+    except Exception as err:  # a closed socket: say so, the report goes on
+        found.append(f"unreadable ({type(err).__name__})")
+    return found
+
+
 def _report_stall(signum, frame) -> None:
-    """SIGUSR1 in a runner: the cell it waits on (has the kernel answered with outputs, an execution count?) and
-    each of its client's tasks with the line it awaits at, on stderr as ``nbtime-stall: ...`` lines."""
+    """SIGUSR1 in a runner: the cell it waits on (has the kernel answered with outputs, an execution count?), the
+    messages its client has received but not read, and each of its client's tasks with the line it awaits at, on
+    stderr as ``nbtime-stall: ...`` lines."""
     cell = _CURRENT.get("cell")
     if cell is not None:
         print(f"nbtime-stall: cell {_CURRENT['index']} has {len(cell.get('outputs', []))} outputs, execution count "
               f"{cell.get('execution_count')}", file=sys.stderr)
+    client = _CURRENT.get("client")
+    if client is not None and client.kc is not None:  # a reply that reached this process but woke nobody: read it
+        for name in ("shell", "iopub"):
+            print(f"nbtime-stall: unread on {name}: {', '.join(_unread(client.kc, name)) or 'nothing'}",
+                  file=sys.stderr)
     try:
         tasks = asyncio.all_tasks()
     except RuntimeError:  # no loop running: the runner waits elsewhere
@@ -119,8 +145,8 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
     nb = nbformat.read(path, as_version=4)
     # store_widget_state always: without it nbclient's Output-widget emulation looks up a widget state it never
     # stored and raises KeyError on the first output captured by an ipywidgets.Output (seen in notebook 06).
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                  resources={"metadata": {"path": str(path.parent)}})
     warnings = _Warnings()
     client.log.addHandler(warnings)  # "Timeout waiting for IOPub output" and the like, kept for the report
     cells: list[tuple[float, int]] = []
@@ -133,7 +159,7 @@ def _time_notebook_here(path: Path, timeout: float, keep: Path | None = None) ->
                 continue
             t = time.perf_counter()
             _step(f"cell {index} sent")
-            _CURRENT.update(cell=cell, index=index)
+            _CURRENT.update(cell=cell, index=index, client=client)
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:

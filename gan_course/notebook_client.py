@@ -1,0 +1,41 @@
+"""The notebook runner every headless run of the course uses (timing, the site, grading): nbclient's
+:class:`~nbclient.NotebookClient`, except that its stand-in for the Output widget never writes to the kernel.
+
+nbclient mimics a browser's Output widget: each output a cell sends into an ``ipywidgets.Output`` is kept in the
+notebook's widget state (what the site draws) and also sent back to the kernel, as a ``comm_msg`` on the shell
+socket (``OutputWidget.sync_state``), while the client awaits that cell's ``execute_reply`` on the same socket.
+That send can swallow the socket's wake-up for a reply that has just arrived (pyzmq's sockets signal edges):
+the reply then sits unread, and the run waits for the cell's timeout.
+
+Measured: notebook 02 run 32 times through ``python -m gan_course.tools.nbtime`` beside a training on the
+other core stalled 7 times, always at its first Output-widget cell (29). In the 3 stalls whose sockets the stall
+report read, cell 29's ``execute_reply`` sat unread in the client's shell socket, and the kernel had answered
+the client's ``comm_msg`` (``echo_update`` on iopub). With ipykernel 6.31 instead of 7.4 it stalled too (1 of 3
+runs). Without the write-back: no stall in 27 runs, 20 of them beside a training.
+
+The kernel's copy of an Output widget's ``outputs`` then stays empty, as under nbval (which runs the tests and
+mimics no widget); no notebook or check reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbclient import NotebookClient
+from nbclient.output_widget import OutputWidget
+
+
+class _OutputWidgetKeptHere(OutputWidget):
+    """nbclient's Output widget stand-in without the write-back to the kernel (see the module's docstring)."""
+
+    def sync_state(self) -> None:
+        """Keep the outputs in the notebook's widget state only; send nothing on the shell socket."""
+
+
+class CourseNotebookClient(NotebookClient):
+    """:class:`~nbclient.NotebookClient` whose Output widget stand-in does not write to the kernel."""
+
+    def __init__(self, nb, km=None, **kw: Any) -> None:
+        super().__init__(nb, km, **kw)
+        self.widget_registry: dict[str, dict[str, Any]] = {  # nbclient's, with the Output model replaced
+            **self.widget_registry, "@jupyter-widgets/output": {"OutputModel": _OutputWidgetKeptHere}}
