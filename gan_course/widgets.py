@@ -23,11 +23,17 @@ PROBE = "gan-course-probe"  # CSS class of the control the browser tests move
 
 
 def redraw(output: w.Output, draw: Callable[[], Any]) -> Any:
-    """Clear ``output``, run ``draw`` (which makes one matplotlib figure) and show the figure there; ``draw``'s result."""
+    """Clear ``output``, run ``draw`` (which makes one matplotlib figure) and show the figure there; ``draw``'s result.
+
+    The figures ``draw`` made are closed once shown: the notebook's inline backend does so itself, but elsewhere
+    (a script, the tests) every slider move would keep one more figure open."""
     with output:
         output.clear_output(wait=True)
+        before = set(plt.get_fignums())
         result = draw()
         plt.show()
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
     return result
 
 

@@ -28,6 +28,15 @@ def test_snapshot_slider_shows_the_chosen_snapshot(run):
     assert not torch.equal(run.snapshots[0]["samples"], run.snapshots[-1]["samples"])
 
 
+def test_moving_a_slider_leaves_no_figure_open(run):
+    """Outside the notebook's inline backend, a figure each slider move drew would stay open for good."""
+    open_before = set(plt.get_fignums())
+    scrubber = SnapshotScrubber(run.snapshots)
+    for index in (0, 1, 0):
+        scrubber.slider.value = index
+    assert set(plt.get_fignums()) == open_before
+
+
 def test_snapshot_scrubber_needs_snapshots():
     with pytest.raises(ValueError, match="no snapshots"):
         SnapshotScrubber([])
