@@ -19,6 +19,7 @@ from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, sav
 from gan_course.data import N_CLASSES
 from gan_course.experiments import PRESETS, apply_overrides, get_preset
 from gan_course.grading import run_grade
+from gan_course.notebook_client import write_slides
 from gan_course.student import main as student_main
 from gan_course.tools.bench import run_bench
 from gan_course.tools.nbtime import run_timing
@@ -84,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     student = sub.add_parser("student", help="write the student edition: solutions, answers and instructor cells out")
     student.add_argument("notebooks", nargs="+", help="notebooks, or folders of notebooks (e.g. notebooks/)")
     student.add_argument("--out", required=True, help="the folder for the student copies (not the instructor's)")
+
+    slides = sub.add_parser("slides", help="execute a notebook and write its reveal.js deck (NAME.slides.html beside it)")
+    slides.add_argument("notebook", type=Path)
+    slides.add_argument("--out", type=Path, help="the deck's .html file")
+    slides.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per cell (default 600)")
 
     grade = sub.add_parser("grade", help="run a completed exercise notebook and grade every task")
     grade.add_argument("notebook", type=Path)
@@ -198,6 +204,9 @@ def _run(args) -> int:
         return 0
     if args.command == "grade":
         return run_grade(args.notebook, args.json, args.timeout)
+    if args.command == "slides":
+        print(f"wrote {write_slides(args.notebook, args.out, args.timeout)}")
+        return 0
     return student_main([*args.notebooks, "--out", args.out])
 
 

@@ -1,4 +1,4 @@
-"""The notebook runner every headless run of the course uses (timing, the site, grading): nbclient's
+"""The notebook runner every headless run of the course uses (timing, the site, grading, slides): nbclient's
 :class:`~nbclient.NotebookClient`, except that its stand-in for the Output widget never writes to the kernel.
 
 nbclient mimics a browser's Output widget: each output a cell sends into an ``ipywidgets.Output`` is kept in the
@@ -19,8 +19,11 @@ mimics no widget); no notebook or check reads it.
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 
@@ -39,3 +42,28 @@ class CourseNotebookClient(NotebookClient):
         super().__init__(nb, km, **kw)
         self.widget_registry: dict[str, dict[str, Any]] = {  # nbclient's, with the Output model replaced
             **self.widget_registry, "@jupyter-widgets/output": {"OutputModel": _OutputWidgetKeptHere}}
+
+
+def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: float = 600) -> Path:
+    """Execute ``notebook`` with :class:`CourseNotebookClient` (from its folder, in a fresh kernel) and write its
+    reveal.js deck to ``out`` (default: beside it, ``NAME.slides.html``, as ``jupyter nbconvert --to slides`` names
+    it). The notebook itself is not written. ``python -m gan_course slides NOTEBOOK``."""
+    from nbconvert import SlidesExporter
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(notebook)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise FileNotFoundError(f"{path}: expected an existing .ipynb notebook")
+    out = Path(out) if out is not None else path.with_name(f"{path.stem}.slides.html")
+    if out.suffix != ".html":
+        raise ValueError(f"--out {out}: the deck is an .html file (a notebook there would be overwritten)")
+    nb = nbformat.read(path, as_version=4)
+    client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                  resources={"metadata": {"path": str(path.resolve().parent)}})
+    try:
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines stay out of the terminal
+    except CellExecutionError as err:
+        raise ValueError(f"{path.name} failed, nothing written: {err.ename}: {err.evalue}") from None
+    html, _ = SlidesExporter().from_notebook_node(nb)
+    out.write_text(html, encoding="utf-8")
+    return out

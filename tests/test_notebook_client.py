@@ -67,3 +67,31 @@ def test_a_run_keeps_the_widgets_output_for_the_site_and_the_kernel_never_sees_i
     state = kept.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     outputs = [model["state"]["outputs"] for model in state.values() if model["model_name"] == "OutputModel"]
     assert outputs == [[{"name": "stdout", "output_type": "stream", "text": "inside the widget\n"}]]
+
+
+def test_slides_execute_the_notebook_with_this_runner_and_write_the_deck_beside_it(tmp_path, capsys):
+    from gan_course.__main__ import main
+    nb = new_notebook(cells=[new_code_cell("import ipywidgets as w\nout = w.Output()\ndisplay(out)\nwith out:\n"
+                                           "    print('inside the widget')"), new_code_cell("print(6 * 7)")])
+    nbformat.write(nb, tmp_path / "deck.ipynb")
+    before = (tmp_path / "deck.ipynb").read_bytes()
+    assert main(["slides", str(tmp_path / "deck.ipynb")]) == 0
+    deck = (tmp_path / "deck.slides.html").read_text()
+    assert "reveal" in deck and "42" in deck and "inside the widget" in deck
+    assert (tmp_path / "deck.ipynb").read_bytes() == before  # the notebook is not written
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'deck.slides.html'}"
+
+
+def test_slides_refuse_bad_input_in_one_line_and_write_nothing(tmp_path, capsys):
+    from gan_course.__main__ import main
+    nbformat.write(new_notebook(cells=[new_code_cell("1 / 0")]), tmp_path / "fails.ipynb")
+    nbformat.write(new_notebook(cells=[new_code_cell("1")]), tmp_path / "ok.ipynb")
+    cases = [([str(tmp_path / "missing.ipynb")], "missing.ipynb: expected an existing .ipynb notebook"),
+             ([str(tmp_path / "ok.ipynb"), "--out", str(tmp_path / "ok.ipynb")],
+              "the deck is an .html file (a notebook there would be overwritten)"),
+             ([str(tmp_path / "fails.ipynb")], "fails.ipynb failed, nothing written: ZeroDivisionError")]
+    for argv, message in cases:
+        assert main(["slides", *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and message in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fails.ipynb", "ok.ipynb"]
