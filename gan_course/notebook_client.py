@@ -44,6 +44,14 @@ class CourseNotebookClient(NotebookClient):
             **self.widget_registry, "@jupyter-widgets/output": {"OutputModel": _OutputWidgetKeptHere}}
 
 
+def existing_notebook(name: Path | str) -> Path:
+    """``name`` as a path, if it is an existing ``.ipynb`` file; else a FileNotFoundError that names it."""
+    path = Path(name)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise FileNotFoundError(f"{path}: expected an existing .ipynb notebook")
+    return path
+
+
 def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: float = 600) -> Path:
     """Execute ``notebook`` with :class:`CourseNotebookClient` (from its folder, in a fresh kernel) and write its
     reveal.js deck to ``out`` (default: beside it, ``NAME.slides.html``, as ``jupyter nbconvert --to slides`` names
@@ -51,9 +59,7 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     from nbconvert import SlidesExporter
     from nbclient.exceptions import CellExecutionError
 
-    path = Path(notebook)
-    if path.suffix != ".ipynb" or not path.is_file():
-        raise FileNotFoundError(f"{path}: expected an existing .ipynb notebook")
+    path = existing_notebook(notebook)
     out = Path(out) if out is not None else path.with_name(f"{path.stem}.slides.html")
     if out.suffix != ".html":
         raise ValueError(f"--out {out}: the deck is an .html file (a notebook there would be overwritten)")

@@ -23,7 +23,7 @@ import nbformat
 import zmq
 from nbclient.exceptions import CellExecutionError
 
-from gan_course.notebook_client import CourseNotebookClient
+from gan_course.notebook_client import CourseNotebookClient, existing_notebook
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -35,11 +35,7 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
         if not paths:
             raise FileNotFoundError(f"no notebooks (*.ipynb) in {NOTEBOOKS_DIR}")
         return paths
-    paths = [Path(name) for name in names]
-    for path in paths:
-        if path.suffix != ".ipynb" or not path.is_file():
-            raise FileNotFoundError(f"{path}: expected an existing .ipynb notebook")
-    return paths
+    return [existing_notebook(name) for name in names]
 
 
 def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wall: float | None = None,
