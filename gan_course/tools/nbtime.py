@@ -75,8 +75,9 @@ def time_notebook(path: Path, timeout: float = 300, keep: Path | None = None, wa
 
 def _stop_stalled(proc: subprocess.Popen) -> str:
     """Stop a stalled runner. Returns its last step and what it was waiting for ("nbtime: cell 12 sent at 30.1;
-    cell 12 has 2 outputs, no execution count; waiting: _async_poll_for_reply at client.py:782 ..."): on SIGUSR1
-    the runner writes that to stderr first (:func:`_report_stall`)."""
+    cell 12 has 1 outputs, execution count 7; unread on shell: execute_reply ok (count 7, to execute_request);
+    unread on iopub: nothing; waiting: NotebookClient._async_poll_for_reply at client.py:782; ..."): on SIGUSR1
+    the runner writes the parts after its last step to stderr first (:func:`_report_stall`)."""
     if hasattr(signal, "SIGUSR1"):
         try:
             proc.send_signal(signal.SIGUSR1)
