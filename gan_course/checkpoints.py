@@ -23,7 +23,7 @@ import torch
 
 from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, load_dataset
-from gan_course.device import get_device
+from gan_course.device import cpu_kernels, get_device
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
@@ -79,7 +79,7 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
         trained = int(result.history["step"][-1]) if result.history.get("step") else result.config.steps
         config = {**result.config.replace(steps=trained).to_dict(),
                   "meta": {**meta, "data": result.data_source, "seconds": result.seconds, "torch": torch.__version__,
-                           "cpu": torch.backends.cpu.get_cpu_capability()}}
+                           "cpu": cpu_kernels()}}
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "history.json").write_text(json.dumps(result.history))
         old = None

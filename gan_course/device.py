@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,6 +27,24 @@ def get_device(prefer: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+@lru_cache(maxsize=1)
+def cpu_kernels() -> str:
+    """Which CPU kernels torch's results here come from, e.g. "AVX512 on AuthenticAMD": torch's vector
+    instructions and the CPU's maker.
+
+    Saved tables and runs record it, because on one torch build the same seed gives bit-equal weights only where
+    this matches: MKL picks its code path by CPU maker and generation (``MKL_CBWR=AUTO``). An AMD EPYC and an
+    Intel Xeon that both report AVX512 train different weights from step 4 of the same seed.
+    """
+    vendor = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            vendor = next((line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id")), "")
+    except OSError:
+        pass
+    return f"{torch.backends.cpu.get_cpu_capability()} on {vendor or platform.processor() or 'an unknown CPU'}"
 
 
 _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before any notebook changes it

@@ -11,6 +11,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gan_course.checkpoints import SHIPPED_RUNS, load_config
+from gan_course.device import cpu_kernels
 
 
 def figure_pixels(fig) -> np.ndarray:
@@ -21,8 +22,9 @@ def figure_pixels(fig) -> np.ndarray:
 
 
 def build_here() -> tuple[str, str]:
-    """This machine's torch version and CPU kernels: what bit-equal training results depend on."""
-    return torch.__version__, torch.backends.cpu.get_cpu_capability()
+    """This machine's torch version and CPU kernels (:func:`gan_course.device.cpu_kernels`): what bit-equal
+    training results depend on."""
+    return torch.__version__, cpu_kernels()
 
 
 def same_build(name: str) -> None:
@@ -30,8 +32,8 @@ def same_build(name: str) -> None:
     _, meta = load_config(SHIPPED_RUNS / name)
     here = build_here()
     if (meta.get("torch"), meta.get("cpu")) != here:
-        pytest.skip(f"the shipped {name!r} was trained with torch {meta.get('torch')} on {meta.get('cpu')} CPU "
-                    f"kernels, this is torch {here[0]} on {here[1]}: bit-equal weights are not expected")
+        pytest.skip(f"the shipped {name!r} was trained with torch {meta.get('torch')}, CPU kernels {meta.get('cpu')}; "
+                    f"this is torch {here[0]}, {here[1]}: bit-equal weights are not expected")
 
 
 def unequal_nets(a, b) -> list[str]:
@@ -86,8 +88,8 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
         return trained_here(str(e))
     here = build_here()
     if (record.get("torch"), record.get("cpu")) != here:
-        return trained_here(f"{name}.json was made with torch {record.get('torch')} on {record.get('cpu')} CPU "
-                            f"kernels, this is torch {here[0]} on {here[1]}: equal figures are not expected",
+        return trained_here(f"{name}.json was made with torch {record.get('torch')}, CPU kernels {record.get('cpu')}; "
+                            f"this is torch {here[0]}, {here[1]}: equal figures are not expected",
                             other_build=True)
     missing = [s for s in seeds if s not in record["seeds"]]
     if missing:

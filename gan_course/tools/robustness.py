@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gan_course.device import cpu_kernels
 from gan_course.tools.studies import Study, collect
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
@@ -83,7 +84,7 @@ def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, dir
     record = {"study": study.name, "notebook": study.notebook, "command": command,
               "fingerprint": _plain(study.fingerprint()), "steps": steps,
               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-              "torch": torch.__version__, "cpu": torch.backends.cpu.get_cpu_capability(),
+              "torch": torch.__version__, "cpu": cpu_kernels(),
               "date": datetime.date.today().isoformat(),
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
     path = directory / f"{study.name}.json"
