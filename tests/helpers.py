@@ -11,7 +11,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gan_course.checkpoints import SHIPPED_RUNS, load_config
-from gan_course.device import cpu_kernels
+from gan_course.tools.robustness import build_here
 
 
 def figure_pixels(fig) -> np.ndarray:
@@ -19,12 +19,6 @@ def figure_pixels(fig) -> np.ndarray:
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()
-
-
-def build_here() -> tuple[str, str]:
-    """This machine's torch version and CPU kernels (:func:`gan_course.device.cpu_kernels`): what bit-equal
-    training results depend on."""
-    return torch.__version__, cpu_kernels()
 
 
 def same_build(name: str) -> None:
@@ -69,13 +63,16 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
     that seed's saved row (see :func:`gan_course.tools.robustness.unequal_figures`); otherwise every seed is trained
     here (and ``not_reused`` says why).
 
-    On one torch build and CPU a study trains the same nets bit for bit, so one seed retrained stands for the table
-    being what the code makes now: a claim asserted on the rows is asserted on figures this code gives, over every
-    seed, for the price of one training. Cached per test process: the tests of one file share each study.
+    On one torch build and kind of CPU a study trains the same nets bit for bit, so one seed retrained stands for the
+    table being what the code makes now: a claim asserted on the rows is asserted on figures this code gives, over
+    every seed, for the price of one training. The table is ``NAME.json``, or, when that was made on another build,
+    the one made on this build beside it (:func:`gan_course.tools.robustness.results_path`). Cached per test
+    process: the tests of one file share each study.
     """
-    from gan_course.tools.robustness import RESULTS_DIR, StaleResults, get_study, load_results, unequal_figures
+    from gan_course.tools.robustness import (RESULTS_DIR, StaleResults, get_study, load_results, results_path,
+                                             unequal_figures)
 
-    study, seeds = get_study(name), tuple(dict.fromkeys((check, *seeds)))
+    study, seeds, directory = get_study(name), tuple(dict.fromkeys((check, *seeds))), directory or RESULTS_DIR
 
     def trained_here(reason: str, other_build: bool = False, done: dict | None = None) -> StudyFigures:
         rows = {**(done or {}), **{s: study.measure(s, None) for s in seeds if s not in (done or {})}}
@@ -83,22 +80,26 @@ def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None)
         return StudyFigures(name, rows, None, reason, other_build)
 
     try:
-        record = load_results(name, directory or RESULTS_DIR)
+        record = load_results(name, directory)
     except (FileNotFoundError, StaleResults) as e:
         return trained_here(str(e))
-    here = build_here()
+    here, table = build_here(), f"{name}.json"
     if (record.get("torch"), record.get("cpu")) != here:
-        return trained_here(f"{name}.json was made with torch {record.get('torch')}, CPU kernels {record.get('cpu')}; "
-                            f"this is torch {here[0]}, {here[1]}: equal figures are not expected",
-                            other_build=True)
+        try:
+            record, table = load_results(name, directory, here), str(results_path(name, directory, here))
+        except (FileNotFoundError, StaleResults):
+            return trained_here(f"{name}.json was made with torch {record.get('torch')}, CPU kernels "
+                                f"{record.get('cpu')}; this is torch {here[0]}, {here[1]}: equal figures are not "
+                                f"expected, and no fresh table of this build is beside it (`{record['command']}` "
+                                f"writes one)", other_build=True)
     missing = [s for s in seeds if s not in record["seeds"]]
     if missing:
-        return trained_here(f"{name}.json has no row for seed(s) {missing}; remake it with `{record['command']}`")
+        return trained_here(f"{table} has no row for seed(s) {missing}; remake it with `{record['command']}`")
     measured = study.measure(check, None)
     differ = unequal_figures(measured, record["seeds"][check])
     if differ:
         return trained_here(f"training seed {check} of {name!r} again gives other {', '.join(differ)} than "
-                            f"{name}.json: remake it with `{record['command']}`", done={check: measured})
+                            f"{table}: remake it with `{record['command']}`", done={check: measured})
     return StudyFigures(name, {s: measured if s == check else record["seeds"][s] for s in sorted(seeds)}, check, None)
 
 

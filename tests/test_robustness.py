@@ -176,6 +176,30 @@ def test_a_table_made_on_another_build_is_not_compared_but_every_seed_trained_he
         assert_table_reproduced(figures)
 
 
+def test_saving_beside_a_table_made_on_another_build_keeps_it_and_the_tests_here_read_this_builds(monkeypatch,
+                                                                                                     tmp_path):
+    import json
+
+    from gan_course.tools.robustness import build_here, results_path, run_seeds
+    from helpers import assert_table_reproduced, study_figures
+
+    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
+    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
+    canonical = tmp_path / "fake.json"
+    canonical.write_text(json.dumps({**json.loads(canonical.read_text()), "cpu": _other_maker()}))
+    elsewhere = canonical.read_text()
+    trained = _counting_study(monkeypatch, lambda seed: seed * 3)  # this kind of CPU gives other figures
+    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
+    mine = results_path("fake", tmp_path, build_here())
+    assert canonical.read_text() == elsewhere, "the table the notebooks render was overwritten"
+    assert mine.parent.parent == tmp_path / "builds" and json.loads(mine.read_text())["cpu"] == build_here()[1]
+    trained.clear()
+    figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
+    assert trained == [1] and figures.checked == 1
+    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 6}
+    assert_table_reproduced(figures)
+
+
 def test_a_seed_the_table_lacks_is_named(monkeypatch, tmp_path):
     from gan_course.tools.robustness import run_seeds
     from helpers import study_figures

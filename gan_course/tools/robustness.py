@@ -30,8 +30,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
 MAX_SEEDS = 1000  # one training each: more would run for days
 
 STUDIES: dict[str, Study] = collect()
-__all__ = ["Study", "STUDIES", "StaleResults", "get_study", "load_results", "parse_seeds", "run_seeds", "save_results",
-           "unequal_figures"]
+__all__ = ["Study", "STUDIES", "StaleResults", "build_here", "get_study", "load_results", "parse_seeds", "results_path",
+           "run_seeds", "save_results", "unequal_figures"]
 
 
 def get_study(name: str) -> Study:
@@ -75,19 +75,51 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def build_here() -> tuple[str, str]:
+    """This machine's torch version and CPU kernels (:func:`gan_course.device.cpu_kernels`): on one of each, a
+    study trains the same nets bit for bit."""
+    return torch.__version__, cpu_kernels()
+
+
+def results_path(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str] | None = None) -> Path:
+    """Where study ``name``'s results file is: ``NAME.json``, the table the notebooks render; with ``build``
+    (torch version, CPU kernels), the same table made on that build, kept under ``builds/`` for the tests."""
+    if build is None:
+        return directory / f"{name}.json"
+    slug = "".join(c if c.isalnum() or c in ".+-" else "-" for c in f"torch-{build[0]}-{build[1]}")
+    return directory / "builds" / slug / f"{name}.json"
+
+
+def _made_elsewhere(path: Path, study: Study) -> bool:
+    """Whether ``path`` holds a fresh table of ``study`` made on another torch build or kind of CPU."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    fresh = record.get("fingerprint") == _plain(study.fingerprint()) and record.get("steps") is None
+    return fresh and (record.get("torch"), record.get("cpu")) != build_here()
+
+
 def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, directory: Path = RESULTS_DIR) -> Path:
-    """Write the figures of every seed, the study's fingerprint and the command that remakes them."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write the figures of every seed, the study's fingerprint and the command that remakes them.
+
+    Into ``NAME.json``, unless that holds a fresh table made on another torch build or kind of CPU: that one
+    stays (the notebooks render it), and this machine's goes beside it (:func:`results_path` with the build),
+    where the tests of this kind of machine find it.
+    """
     seeds = sorted(per_seed)
     command = f"python -m gan_course seeds {study.name} --seeds {','.join(map(str, seeds))}" + \
         (f" --steps {steps}" if steps else "") + " --save"
+    torch_version, cpu = build_here()
     record = {"study": study.name, "notebook": study.notebook, "command": command,
               "fingerprint": _plain(study.fingerprint()), "steps": steps,
               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-              "torch": torch.__version__, "cpu": cpu_kernels(),
-              "date": datetime.date.today().isoformat(),
+              "torch": torch_version, "cpu": cpu, "date": datetime.date.today().isoformat(),
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
-    path = directory / f"{study.name}.json"
+    path = results_path(study.name, directory)
+    if steps is None and _made_elsewhere(path, study):
+        path = results_path(study.name, directory, build_here())
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.partial")
     tmp.write_text(json.dumps(record, indent=1) + "\n")
     tmp.replace(path)
@@ -98,13 +130,14 @@ class StaleResults(ValueError):
     """A results file no longer matches the code that would make it."""
 
 
-def load_results(name: str, directory: Path = RESULTS_DIR) -> dict[str, Any]:
-    """The saved figures of study ``name``: ``{"seeds": {seed: figures}, "command": ..., ...}``, checked fresh.
+def load_results(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The saved figures of study ``name``: ``{"seeds": {seed: figures}, "command": ..., ...}``, checked fresh;
+    with ``build``, those made on that torch build and kind of CPU (see :func:`save_results`).
 
     Raises FileNotFoundError or :class:`StaleResults` with the command that (re)makes the file.
     """
     study = get_study(name)
-    path = directory / f"{name}.json"
+    path = results_path(name, directory, build)
     remake = f"python -m gan_course seeds {name} --seeds 0-9 --save"
     if not path.is_file():
         raise FileNotFoundError(f"no saved results for {name!r} at {path}; make them with `{remake}`")
