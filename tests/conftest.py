@@ -14,3 +14,25 @@ os.environ.setdefault("GAN_COURSE_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # As `import gan_course` does, before any test computes anything: MKL bit-reproducible on any thread count.
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+
+# xdist gives each worker one file at a time (--dist loadfile), in collection order (--no-loadscope-reorder in
+# pyproject.toml; its default order, most tests first, started both browser files last on one worker and left the
+# other idle for three minutes). The files that take longest go first, so no long file starts when the other worker
+# is nearly done. Seconds measured in one full run on the 2-core Intel Xeon; only the order depends on them.
+LONGEST_FIRST = (
+    "tests/browser/test_notebooks_in_browser.py",  # 211
+    "tests/browser/test_site_in_browser.py",  # 94, plus the site's build (about 180)
+    "tests/test_grading.py",  # 128
+    "tests/test_conditional.py",  # 100
+    "tests/test_saturation.py",  # 94
+    "tests/test_vanilla_claims.py",  # 91
+    "tests/test_ring.py",  # 86
+    "notebooks/03_saturating_vs_non_saturating.ipynb",  # 54
+    "tests/test_coadaptation_toy.py",  # 46
+    "tests/test_nbtime.py",  # 39
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order

@@ -36,3 +36,13 @@ def test_the_shipped_runs_are_package_data():
     covered = {p for pattern in patterns for p in package.glob(pattern) if p.is_file()}
     runs = [p for p in (package / "assets" / "runs").rglob("*") if p.is_file()]
     assert len(runs) >= 25 and not set(runs) - covered, f"not package data: {sorted(set(runs) - covered)}"
+
+
+def test_every_file_the_scheduler_starts_first_exists():
+    """conftest's LONGEST_FIRST orders xdist's files by name: a renamed file would silently fall to the back."""
+    from pathlib import Path
+
+    from conftest import LONGEST_FIRST
+
+    root = Path(__file__).resolve().parents[1]
+    assert [p for p in LONGEST_FIRST if not (root / p).is_file()] == []
