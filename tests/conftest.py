@@ -16,14 +16,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 # xdist gives each worker one file at a time (--dist loadfile), in collection order (--no-loadscope-reorder in
-# pyproject.toml; its default order, most tests first, started both browser files last on one worker and left the
-# other idle for three minutes). The files that take longest go first, so no long file starts when the other worker
-# is nearly done. Seconds measured in one full run on the 2-core Intel Xeon; only the order depends on them.
+# pyproject.toml). Its default order, most tests first, started both browser files last on one worker, which ran 3
+# minutes after the other went idle. The files that take longest go first, so no long file starts when the other
+# worker is nearly done; the two browser files are kept apart in time (run side by side, the site's build and the
+# notebooks in JupyterLab slowed each other from 211 s to 370 s). Seconds measured in full runs on the 2-core Intel
+# Xeon, with nothing else running; only the order depends on them.
 LONGEST_FIRST = (
     "tests/browser/test_notebooks_in_browser.py",  # 211
-    "tests/browser/test_site_in_browser.py",  # 94, plus the site's build (about 180)
     "tests/test_grading.py",  # 128
     "tests/test_conditional.py",  # 100
+    "tests/browser/test_site_in_browser.py",  # 27 from the site's cache, about 215 with its build
     "tests/test_saturation.py",  # 94
     "tests/test_vanilla_claims.py",  # 91
     "tests/test_ring.py",  # 86
