@@ -35,8 +35,8 @@ def cpu_kernels() -> str:
     instructions and the CPU's maker.
 
     Saved tables and runs record it, because on one torch build the same seed gives bit-equal weights only where
-    this matches: MKL picks its code path by CPU maker and generation (``MKL_CBWR=AUTO``). An AMD EPYC and an
-    Intel Xeon that both report AVX512 train different weights from step 4 of the same seed.
+    this matches: an AMD EPYC and an Intel Xeon that both report AVX512 train different weights from the same seed
+    (the logged losses part at the fourth round), and no ``MKL_CBWR`` branch forced on the Xeon gave the EPYC's.
     """
     vendor = ""
     try:

@@ -67,12 +67,13 @@ class SiteError(RuntimeError):
 
 
 def _fingerprint(path: Path) -> str:
-    """A key for a notebook's executed copy: its cells, the package's code, the results files, torch's version."""
+    """A key for a notebook's executed copy: its cells, the package's code, the results files (every build's: 05 reads
+    them all), torch's version."""
     digest = hashlib.sha256()
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
-    for source in sorted(PACKAGE_DIR.rglob("*.py")) + sorted((path.parent / "results").glob("*.json")):
+    for source in sorted(PACKAGE_DIR.rglob("*.py")) + sorted((path.parent / "results").rglob("*.json")):
         digest.update(source.read_bytes())
     digest.update(importlib.util.find_spec("torch").origin.encode())
     return digest.hexdigest()[:20]
