@@ -90,14 +90,13 @@ def results_path(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str
     return directory / "builds" / slug / f"{name}.json"
 
 
-def _made_elsewhere(path: Path, study: Study) -> bool:
-    """Whether ``path`` holds a fresh table of ``study`` made on another torch build or kind of CPU."""
+def _made_elsewhere(study: Study, directory: Path) -> bool:
+    """Whether ``NAME.json`` holds a fresh table of ``study`` made on another torch build or kind of CPU."""
     try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
+        record = load_results(study.name, directory)
+    except (OSError, ValueError):  # missing, unreadable or stale (StaleResults is a ValueError)
         return False
-    fresh = record.get("fingerprint") == _plain(study.fingerprint()) and record.get("steps") is None
-    return fresh and (record.get("torch"), record.get("cpu")) != build_here()
+    return (record.get("torch"), record.get("cpu")) != build_here()
 
 
 def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, directory: Path = RESULTS_DIR) -> Path:
@@ -117,7 +116,7 @@ def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, dir
               "torch": torch_version, "cpu": cpu, "date": datetime.date.today().isoformat(),
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
     path = results_path(study.name, directory)
-    if steps is None and _made_elsewhere(path, study):
+    if steps is None and _made_elsewhere(study, directory):
         path = results_path(study.name, directory, build_here())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.partial")
@@ -136,11 +135,14 @@ def load_results(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str
 
     Raises FileNotFoundError or :class:`StaleResults` with the command that (re)makes the file.
     """
-    study = get_study(name)
-    path = results_path(name, directory, build)
-    remake = f"python -m gan_course seeds {name} --seeds 0-9 --save"
+    return _load_checked(results_path(name, directory, build), get_study(name))
+
+
+def _load_checked(path: Path, study: Study) -> dict[str, Any]:
+    """The results file at ``path``, checked to be what ``study``'s code makes now (see :func:`load_results`)."""
+    remake = f"python -m gan_course seeds {study.name} --seeds 0-9 --save"
     if not path.is_file():
-        raise FileNotFoundError(f"no saved results for {name!r} at {path}; make them with `{remake}`")
+        raise FileNotFoundError(f"no saved results for {study.name!r} at {path}; make them with `{remake}`")
     record = json.loads(path.read_text())
     if record.get("fingerprint") != _plain(study.fingerprint()) or record.get("steps") is not None:
         raise StaleResults(f"{path} was made with other settings than the code now has; remake it with "
@@ -153,11 +155,9 @@ def load_every_build(name: str, directory: Path = RESULTS_DIR) -> list[dict[str,
     """Study ``name``'s tables from every build on disk, each checked fresh (as :func:`load_results`): ``NAME.json``
     first, then those made on other torch builds or kinds of CPU (``builds/*/NAME.json``). The same seeds train other
     nets on each, so a weak effect shows here how far its count moves with the rounding alone."""
-    records = [load_results(name, directory)]
-    for path in sorted((directory / "builds").glob(f"*/{name}.json")):
-        record = json.loads(path.read_text())
-        records.append(load_results(name, directory, (record.get("torch"), record.get("cpu"))))
-    return records
+    study = get_study(name)
+    return [load_results(name, directory)] + [_load_checked(path, study)
+                                              for path in sorted((directory / "builds").glob(f"*/{name}.json"))]
 
 
 def _untimed(figures: Any) -> Any:
