@@ -39,7 +39,7 @@ def test_the_shipped_runs_are_package_data():
 
 
 def test_every_file_the_scheduler_starts_first_exists():
-    """conftest's LONGEST_FIRST orders xdist's files by name: a renamed file would silently fall to the back."""
+    """conftest's LONGEST_FIRST and LAST order xdist's files by name: a renamed file would silently fall in between."""
     import importlib.util
     from pathlib import Path
 
@@ -47,5 +47,5 @@ def test_every_file_the_scheduler_starts_first_exists():
     spec = importlib.util.spec_from_file_location("tests_conftest", root / "tests" / "conftest.py")
     conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)  # by path: under xdist, `import conftest` can find tests/browser's
-    LONGEST_FIRST = conftest.LONGEST_FIRST
-    assert [p for p in LONGEST_FIRST if not (root / p).is_file()] == []
+    named = conftest.LONGEST_FIRST + conftest.LAST
+    assert [p for p in named if not (root / p).is_file()] == []

@@ -1,6 +1,7 @@
 """The site's preparation of executed notebooks: static widgets, folded instructor cells, a cache key."""
 
 import base64
+import json
 
 import nbformat
 import pytest
@@ -108,3 +109,56 @@ def test_a_changed_table_of_another_build_gets_a_new_cache_key(tmp_path):
     before = site._fingerprint(path)
     table.write_text('{"seeds": {"0": 2}}')
     assert site._fingerprint(path) != before
+
+
+def _strip_run_details(nb: nbformat.NotebookNode) -> tuple[list, list]:
+    """Each code cell's count and outputs, and the widgets' models, with the models' ids (random) left out: what two
+    executions of one notebook share."""
+    import re
+
+    def no_ids(value) -> str:
+        return re.sub(r"[0-9a-f]{32}", "ID", json.dumps(value, sort_keys=True))
+
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    return (json.loads(no_ids([(c.execution_count, c.outputs) for c in nb.cells if c.cell_type == "code"])),
+            sorted(no_ids(model) for model in state.values()))
+
+
+def test_nbval_s_run_is_kept_for_the_site_as_the_site_s_own_run_would_write_it(tmp_path):
+    """tests/nbval_keeps.py: a notebook nbval ran without error is in the site's cache, with the outputs (an Output
+    widget's in the widgets' state, a trailing ';' respected, cells numbered) and widget models the site's own
+    execution gives; a notebook with a failing cell is not kept."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    good = tmp_path / "good.ipynb"
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell("# kept"),
+        new_code_cell("import sys\nimport ipywidgets as w\nfrom IPython.display import display\n"
+                      "out, slider = w.Output(), w.IntSlider(value=3, description='k')\ndisplay(w.VBox([slider, out]))"),
+        new_code_cell("with out:\n    print('inside the Output widget')\n    display({'a': 1}, raw=False)"),
+        new_code_cell("print('out'); print('err', file=sys.stderr)\n[1, 2];"),
+        new_code_cell("1 + 1"),
+    ]), good)
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("raise ValueError('no')")]),
+                   tmp_path / "bad.ipynb")
+    kept_dir = tmp_path / "kept"
+    env = {**os.environ, "GAN_COURSE_SITE_CACHE": str(kept_dir), "PYTHONPATH": str(tests)}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "course_session", "-p",
+                          "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q", "good.ipynb", "bad.ipynb"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "1 failed" in run.stdout and "5 passed" in run.stdout, run.stdout[-2000:]
+    assert [p.name.split("-")[0] for p in kept_dir.glob("*.ipynb")] == ["good"]
+
+    kept = nbformat.read(site.cache_path(good, kept_dir), as_version=4)
+    own, how = site.execute(good, tmp_path / "own")
+    assert how != "cached"
+    assert _strip_run_details(kept) == _strip_run_details(own)
+    outputs, widgets = _strip_run_details(kept)
+    assert [count for count, _ in outputs] == [1, 2, 3, 4]
+    assert [o["output_type"] for o in outputs[2][1]] == ["stream", "stream"]  # '[1, 2];' shows nothing
+    assert outputs[1][1] == []  # the Output widget's print went into the widget, not under the cell
+    assert "inside the Output widget" in json.dumps(widgets)

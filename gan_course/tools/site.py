@@ -2,7 +2,7 @@
 
 Every notebook is executed once, in a fresh kernel, offline, and kept in a cache keyed by everything its
 outputs depend on (the notebook, the package's code, the results files): an unchanged notebook is not run
-again. The executed notebooks are then prepared for reading (widgets drawn as static HTML, the
+again. Another full execution may fill the cache too (:func:`store_executed`): the test run keeps nbval's. The executed notebooks are then prepared for reading (widgets drawn as static HTML, the
 instructor's closing section folded, the opening cell's code hidden) and rendered by Jupyter Book 1.x,
 whose Sphinx build needs no network. The math is written as MathML at build time (see ``tools/mathml.py``),
 so the pages need no MathJax and render offline too. A notebook that fails stops the build with its name
@@ -79,14 +79,29 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:20]
 
 
+def cache_path(path: Path, cache_dir: Path = CACHE_DIR) -> Path:
+    """Where the executed copy of the notebook at ``path``, as it is now, is kept."""
+    return Path(cache_dir) / f"{Path(path).stem}-{_fingerprint(Path(path))}.ipynb"
+
+
+def store_executed(nb: nbformat.NotebookNode, cached: Path) -> None:
+    """Keep an executed notebook (every cell run in one fresh kernel, without error, with its widgets' state) at
+    ``cached`` (from :func:`cache_path`, taken before the run began). The file appears whole or not at all: two
+    runs that store the same notebook at once, or a build that reads it meanwhile, never see half of it."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=cached.parent, suffix=".part", delete=False, encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.chmod(f.name, 0o644)  # as any file the build writes (a temporary file starts private)
+    os.replace(f.name, cached)
+
+
 def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
             wall: float = STALLED_AFTER) -> tuple[nbformat.NotebookNode, str]:
     """The executed notebook (outputs and widget state) from the cache, or run now; and "cached" or its seconds.
 
     A run still going after ``wall`` seconds has stalled (every notebook runs in a minute on its own): it is stopped
     and run again, three runs at most, with a warning that says where it stood."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{path.stem}-{_fingerprint(path)}.ipynb"
+    cached = cache_path(path, cache_dir)
     if cached.is_file():
         return nbformat.read(cached, as_version=4), "cached"
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +111,7 @@ def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
             warnings.warn(f"{path.name}: a run stalled and was stopped after {wall:g} s; its last step: {where}")
         if run["error"]:
             raise SiteError(f"{path.name} failed: {run['error']}")
-        shutil.copy(kept, cached)
+        store_executed(nbformat.read(kept, as_version=4), cached)
     stalled = (f" (after {len(run['stalls'])} run(s) that stalled and were stopped at {wall:g} s)"
                if run["stalls"] else "")
     return nbformat.read(cached, as_version=4), f"{run['seconds']:.0f} s{stalled}"
