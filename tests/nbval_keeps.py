@@ -70,6 +70,10 @@ class _Recorder:
         return True
 
 
+def _not_kept(name: str, err: Exception) -> None:
+    warnings.warn(f"{name}: nbval's run is not kept for the site ({type(err).__name__}: {err})")
+
+
 def install(cache_dir: Path | None = None) -> None:
     """Wrap nbval's kernel, collector and cell items (once per process) so that each notebook it runs is kept in
     ``cache_dir`` (default: the site's cache)."""
@@ -96,7 +100,7 @@ def install(cache_dir: Path | None = None) -> None:
             try:
                 file._gan_course_recorder = _Recorder(path, where)
             except Exception as err:  # noqa: BLE001 - keeping a copy is an optimisation, never a failure
-                warnings.warn(f"{path.name}: nbval's run is not kept for the site ({type(err).__name__}: {err})")
+                _not_kept(path.name, err)
                 file._gan_course_recorder = None
         return file._gan_course_recorder
 
@@ -122,8 +126,7 @@ def install(cache_dir: Path | None = None) -> None:
                 kept.cell_passed(self.cell_num)
             except Exception as err:  # noqa: BLE001
                 kept.broken = True
-                warnings.warn(f"{self.parent.fspath.basename}: nbval's run is not kept for the site "
-                              f"({type(err).__name__}: {err})")
+                _not_kept(self.parent.fspath.basename, err)
 
     def teardown_and_keep(self):
         kept = self.__dict__.get("_gan_course_recorder")
@@ -131,7 +134,7 @@ def install(cache_dir: Path | None = None) -> None:
             if kept is not None:
                 kept.keep()
         except Exception as err:  # noqa: BLE001
-            warnings.warn(f"{self.fspath.basename}: nbval's run is not kept for the site ({type(err).__name__}: {err})")
+            _not_kept(self.fspath.basename, err)
         finally:
             teardown(self)
 

@@ -162,3 +162,12 @@ def test_nbval_s_run_is_kept_for_the_site_as_the_site_s_own_run_would_write_it(t
     assert [o["output_type"] for o in outputs[2][1]] == ["stream", "stream"]  # '[1, 2];' shows nothing
     assert outputs[1][1] == []  # the Output widget's print went into the widget, not under the cell
     assert "inside the Output widget" in json.dumps(widgets)
+
+
+def test_storing_a_notebook_s_copy_removes_its_older_copies_only(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("1 + 1")])
+    older, other = tmp_path / f"02_x-{'a' * 20}.ipynb", tmp_path / f"02_x-more-{'b' * 20}.ipynb"
+    for path in (older, other):
+        nbformat.write(nb, path)
+    site.store_executed(nb, tmp_path / f"02_x-{'c' * 20}.ipynb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"02_x-{'c' * 20}.ipynb", other.name]

@@ -11,6 +11,7 @@ and cell.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import importlib.util
 import json
@@ -87,12 +88,19 @@ def cache_path(path: Path, cache_dir: Path = CACHE_DIR) -> Path:
 def store_executed(nb: nbformat.NotebookNode, cached: Path) -> None:
     """Keep an executed notebook (every cell run in one fresh kernel, without error, with its widgets' state) at
     ``cached`` (from :func:`cache_path`, taken before the run began). The file appears whole or not at all: two
-    runs that store the same notebook at once, or a build that reads it meanwhile, never see half of it."""
+    runs that store the same notebook at once, or a build that reads it meanwhile, never see half of it.
+
+    Older copies of the same notebook (other keys) are removed: each test run after an edit stores seven, about
+    6 MB, and the cache would grow without end."""
     cached.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=cached.parent, suffix=".part", delete=False, encoding="utf-8") as f:
         nbformat.write(nb, f)
     os.chmod(f.name, 0o644)  # as any file the build writes (a temporary file starts private)
     os.replace(f.name, cached)
+    stem = cached.name[:-len("-" + "0" * 20 + ".ipynb")]
+    for older in cached.parent.glob(f"{glob.escape(stem)}-*.ipynb"):
+        if older != cached and re.fullmatch(re.escape(stem) + r"-[0-9a-f]{20}\.ipynb", older.name):
+            older.unlink(missing_ok=True)
 
 
 def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
