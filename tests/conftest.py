@@ -1,4 +1,7 @@
-"""The order the test files run in (the environment every run gets is set in tests/course_session.py)."""
+"""The order the test files run in. The environment every run gets is set in tests/course_session.py, loaded by
+``-p course_session`` in pyproject.toml; imported here too, so a run whose addopts are overridden still gets it."""
+
+import course_session  # noqa: F401
 
 # xdist gives each worker one file at a time (--dist loadfile), in collection order (--no-loadscope-reorder in
 # pyproject.toml). Its default order, most tests first, started both browser files last on one worker, which ran 3
