@@ -2,11 +2,11 @@
 
 Every notebook is executed once, in a fresh kernel, offline, and kept in a cache keyed by everything its
 outputs depend on (the notebook, the package's code, the results files): an unchanged notebook is not run
-again. Another full execution may fill the cache too (:func:`store_executed`): the test run keeps nbval's. The executed notebooks are then prepared for reading (widgets drawn as static HTML, the
-instructor's closing section folded, the opening cell's code hidden) and rendered by Jupyter Book 1.x,
-whose Sphinx build needs no network. The math is written as MathML at build time (see ``tools/mathml.py``),
-so the pages need no MathJax and render offline too. A notebook that fails stops the build with its name
-and cell.
+again; another full execution may fill the cache too (:func:`store_executed`: the test run keeps nbval's). The
+executed notebooks are then prepared for reading (widgets drawn as static HTML, the instructor's closing section
+folded, the opening cell's code hidden) and rendered by Jupyter Book 1.x, whose Sphinx build needs no network. The
+math is written as MathML at build time (see ``tools/mathml.py``), so the pages need no MathJax and render offline
+too. A notebook that fails stops the build with its name and cell.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ def store_executed(nb: nbformat.NotebookNode, cached: Path) -> None:
         nbformat.write(nb, f)
     os.chmod(f.name, 0o644)  # as any file the build writes (a temporary file starts private)
     os.replace(f.name, cached)
-    stem = cached.name[:-len("-" + "0" * 20 + ".ipynb")]
-    for older in cached.parent.glob(f"{glob.escape(stem)}-*.ipynb"):
-        if older != cached and re.fullmatch(re.escape(stem) + r"-[0-9a-f]{20}\.ipynb", older.name):
+    key = re.fullmatch(r"(.+)-[0-9a-f]{20}\.ipynb", cached.name)
+    for older in cached.parent.glob(f"{glob.escape(key.group(1))}-*.ipynb") if key else []:
+        if older != cached and re.fullmatch(re.escape(key.group(1)) + r"-[0-9a-f]{20}\.ipynb", older.name):
             older.unlink(missing_ok=True)
 
 
