@@ -32,7 +32,9 @@ LAST = ("tests/browser/test_site_in_browser.py",)
 
 
 def pytest_collection_modifyitems(items):
-    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-    last = {path: len(rank) + 1 + i for i, path in enumerate(LAST)}
-    # stable: the files named in neither keep their order, between the two
-    items.sort(key=lambda item: last.get(item.nodeid.split("::")[0], rank.get(item.nodeid.split("::")[0], len(rank))))
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST + (None,) + LAST)}  # None: the files named in neither
+
+    def place(item) -> int:
+        return rank.get(item.nodeid.split("::")[0], rank[None])
+
+    items.sort(key=place)  # stable: the files named in neither keep their order, between the two

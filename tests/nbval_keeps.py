@@ -17,6 +17,7 @@ fail a test; ``tests/test_site.py`` checks that the copy is kept and equals the 
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -30,15 +31,12 @@ from gan_course.tools import site
 class _Recorder:
     """The executed copy of one notebook, built from the messages nbval reads while it runs the cells."""
 
-    def __init__(self, path: Path, cache_dir: Path):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        self.nb, self.cached = nb, site.cache_path(path, cache_dir)  # the key of the notebook nbval is about to run
-        self.client = CourseNotebookClient(nb, store_widget_state=True, record_timing=False)
-        self.code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-        self.done: list[int] = []
+    def __init__(self, nb: nbformat.NotebookNode, path: Path):
+        self.nb = copy.deepcopy(nb)  # nbval's parsed notebook; each cell's outputs are replaced as it passes
+        self.cached = site.cache_path(path)  # the key of the notebook nbval is about to run
+        self.client = CourseNotebookClient(self.nb, store_widget_state=True, record_timing=False)
+        self.code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+        self.passed = 0  # code cells given to nbclient, in order
         self.messages: list[dict] = []
         self.broken = False
 
@@ -47,7 +45,7 @@ class _Recorder:
         index = self.code_cells[number]
         request = next((m["parent_header"]["msg_id"] for m in self.messages if m["msg_type"] == "execute_input"),
                        None)
-        if request is None or number != len(self.done):
+        if request is None or number != self.passed:
             raise RuntimeError(f"cell {number}: {'no execute_input seen' if request is None else 'out of order'}")
         cell = self.nb.cells[index]
         cell.outputs, self.client.clear_before_next_output = [], False  # as nbclient's execute_cell begins
@@ -58,12 +56,12 @@ class _Recorder:
                 self.client.process_message(msg, cell, index)
             except CellExecutionComplete:
                 break
-        self.done.append(number)
+        self.passed += 1
         self.messages = []
 
     def keep(self) -> bool:
         """Store the copy when every code cell passed; True if stored."""
-        if self.broken or len(self.done) != len(self.code_cells):
+        if self.broken or self.passed != len(self.code_cells):
             return False
         self.client.set_widgets_metadata()
         site.store_executed(self.nb, self.cached)
@@ -74,9 +72,9 @@ def _not_kept(name: str, err: Exception) -> None:
     warnings.warn(f"{name}: nbval's run is not kept for the site ({type(err).__name__}: {err})")
 
 
-def install(cache_dir: Path | None = None) -> None:
-    """Wrap nbval's kernel, collector and cell items (once per process) so that each notebook it runs is kept in
-    ``cache_dir`` (default: the site's cache)."""
+def install() -> None:
+    """Wrap nbval's kernel, collector and cell items (once per process) so that each notebook it runs is kept in the
+    site's cache."""
     from nbval.kernel import RunningKernel
     from nbval.plugin import IPyNbCell, IPyNbFile
 
@@ -91,14 +89,13 @@ def install(cache_dir: Path | None = None) -> None:
         return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin, stop_on_error=False)
 
     RunningKernel.execute_cell_input = execute_as_a_frontend_does
-    where = cache_dir or site.CACHE_DIR
     get_message, runtest, teardown = IPyNbFile.get_kernel_message, IPyNbCell.runtest, IPyNbFile.teardown
 
     def recorder(file) -> _Recorder | None:
         path = Path(str(file.fspath)).resolve()
         if "_gan_course_recorder" not in file.__dict__:
             try:
-                file._gan_course_recorder = _Recorder(path, where)
+                file._gan_course_recorder = _Recorder(file.nb, path)
             except Exception as err:  # noqa: BLE001 - keeping a copy is an optimisation, never a failure
                 _not_kept(path.name, err)
                 file._gan_course_recorder = None

@@ -119,10 +119,11 @@ def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
             warnings.warn(f"{path.name}: a run stalled and was stopped after {wall:g} s; its last step: {where}")
         if run["error"]:
             raise SiteError(f"{path.name} failed: {run['error']}")
-        store_executed(nbformat.read(kept, as_version=4), cached)
+        executed = nbformat.read(kept, as_version=4)
+    store_executed(executed, cached)
     stalled = (f" (after {len(run['stalls'])} run(s) that stalled and were stopped at {wall:g} s)"
                if run["stalls"] else "")
-    return nbformat.read(cached, as_version=4), f"{run['seconds']:.0f} s{stalled}"
+    return executed, f"{run['seconds']:.0f} s{stalled}"
 
 
 def _fold_markdown(source: str) -> str:
