@@ -36,7 +36,7 @@ def cpu_kernels() -> str:
 
     Saved tables and runs record it, because on one torch build the same seed gives bit-equal weights only where
     this matches: an AMD EPYC and an Intel Xeon that both report AVX512 train different weights from the same seed
-    (the logged losses part at the fourth round), and no ``MKL_CBWR`` branch forced on the Xeon gave the EPYC's.
+    (`strong-d` seed 0: the logged losses part at the fourth round), and no ``MKL_CBWR`` branch forced on the Xeon gave the EPYC's.
     """
     vendor = ""
     try:

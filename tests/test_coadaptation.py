@@ -272,8 +272,8 @@ def test_on_mnist_input_dropout_lowers_final_border_energy_modestly_and_d_learns
     six significant digits (every seed is trained here otherwise, and the test of the table says why).
 
     Reached on the AMD EPYC table: ratio with / without input dropout below 1 in 10 of 10 seeds (0.38-0.96, median
-    0.57), at most half in 3 of 10. On the Intel Xeon table the same seeds train other nets (rounding differs from
-    step 4 on): below 1 in 8 of 10 (1.37 on seed 0, 1.42 on seed 9, median 0.63), at most half in 3 of 10. So the
+    0.57), at most half in 3 of 10. On the Intel Xeon table the same seeds train other nets (the arithmetic rounds
+    differently): below 1 in 8 of 10 (1.37 on seed 0, 1.42 on seed 9, median 0.63), at most half in 3 of 10. So the
     bar is 8 of 10, not 9: rounding alone moves the count by two. The control's border energy spreads
     over seeds by more than dropout removes in a typical seed: by 0.0310 against a median removal of 0.0113 (AMD),
     0.0128 against 0.0085 (Intel). (The stronger form, more than the largest removal, held on AMD, 0.0197, but not
