@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--baseline-factor", type=float, default=5.0,
                        help="the second gan.py row trains this many times as long as vanilla (default 5)")
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--try", dest="tries", action="append", nargs="+", default=[], metavar="PRESET KEY=VALUE",
+                       help="add a row: vanilla or cgan with these fields changed, on the same seed and budget "
+                            "(e.g. --try vanilla lr_g=2e-3 batch_size=128); repeatable")
+    bench.add_argument("--skip-baseline", action="store_true", help="leave out the two gan.py rows (about half the time)")
 
     seeds = sub.add_parser("seeds", help="train presets or studies on several seeds; print the figures each notebook asserts")
     seeds.add_argument("names", nargs="+", metavar="NAME")
@@ -190,7 +194,8 @@ def _run(args) -> int:
         return _cmd_sample(args)
     if args.command == "bench":
         _check_seed("--seed", args.seed)
-        run_bench(args.seconds, args.cgan_seconds, args.seed, args.baseline_factor)
+        run_bench(args.seconds, args.cgan_seconds, args.seed, args.baseline_factor, tries=args.tries,
+                  baseline=not args.skip_baseline)
         return 0
     if args.command == "seeds":
         _check_steps(args.steps)

@@ -74,3 +74,46 @@ def test_the_printout_names_the_machine_and_has_a_line_per_row(bench):
 def test_bad_budgets_are_named_before_any_training(kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_bench(**kwargs, echo=lambda line: None)
+
+
+@pytest.fixture(scope="module")
+def tried():
+    lines: list[str] = []
+    rows = run_bench(vanilla_steps=3, cgan_steps=3, n_eval=100, echo=lines.append, baseline=False,
+                     tries=[["vanilla", "d_steps=2", "g_hidden=64,128"], ["cgan", "conditional=false"]])
+    return rows, lines
+
+
+def test_a_tried_recipe_is_a_row_under_its_preset_on_the_same_seed_and_budget(tried):
+    rows, lines = tried
+    names = [r["name"] for r in rows]
+    assert names == ["real digits (training set)", "vanilla", "vanilla d_steps=2 g_hidden=64,128", "cgan",
+                     "cgan conditional=false"]
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["vanilla d_steps=2 g_hidden=64,128"]["steps"] == by_name["vanilla"]["steps"] == 3
+    assert by_name["vanilla d_steps=2 g_hidden=64,128"]["fd"] != by_name["vanilla"]["fd"]  # other nets, other digits
+    # an unconditional change of cgan is scored without labels; the preset's own row keeps its label accuracy
+    assert by_name["cgan conditional=false"]["label_accuracy"] is None and by_name["cgan"]["label_accuracy"] is not None
+    assert any(line.startswith("vanilla d_steps=2 g_hidden=64,128 ") for line in lines)
+
+
+def test_without_the_baseline_there_are_no_gan_py_rows_and_no_ratio_to_it(tried):
+    rows, lines = tried
+    assert not any(r["name"].startswith("gan.py") for r in rows)
+    assert all(r["fd_ratio"] is None for r in rows)
+    vanilla_line = next(line for line in lines if line.startswith("vanilla "))
+    assert vanilla_line.split()[5] == "-"  # steps, s, steps/s, FD, then the empty FD/gan.py column
+
+
+@pytest.mark.parametrize("tries, message", [
+    ([["dropout", "lr_d=1"]], r"--try expects a preset \(vanilla or cgan\) and KEY=VALUE changes, got 'dropout lr_d=1'"),
+    ([["vanilla"]], "--try vanilla: give at least one KEY=VALUE change"),
+    ([["vanilla", "lr_gg=1e-3"]], "--try vanilla: lr_gg: unknown config key"),
+    ([["vanilla", "g_hidden=wide"]], "--try vanilla: g_hidden=wide: expected integers like 256,512"),
+    ([["cgan", "lr_g=0"]], r"--try cgan: lr_g \(learning rate\) must be > 0, got 0.0"),
+])
+def test_a_bad_tried_recipe_is_named_before_any_training(tries, message):
+    lines: list[str] = []
+    with pytest.raises(ValueError, match=message):
+        run_bench(tries=tries, echo=lines.append)
+    assert lines == []  # nothing was loaded or trained

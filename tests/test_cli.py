@@ -79,6 +79,8 @@ def test_set_overrides_any_config_field(tmp_path):
     (["train", "vanilla", "--set", "g_steps=0", "--out", "X"], "g_steps must be an integer from 1 to 100"),
     (["train", "vanilla", "--steps", "0", "--out", "X"], "--steps must be from 1 to 10**9, got 0"),
     (["sample", "/nonexistent/run", "--n", "3", "--out", "X.npz"], "does not exist"),
+    (["bench", "--try", "vanilla", "d_steps=0"], "--try vanilla: d_steps must be an integer from 1 to 100"),
+    (["bench", "--try", "ring", "lr_d=1e-3"], "--try expects a preset (vanilla or cgan)"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_code_2(args, message, capsys, tmp_path):
     args = [a.replace("X", str(tmp_path / "x")) for a in args]

@@ -7,6 +7,10 @@ distance (FD) in the shipped classifier's features and its ratio to gan.py's at 
 classes present and the smallest and largest class shares, and the nearest-neighbour ratio
 (:func:`gan_course.metrics.nearest_neighbour_ratio`, below 1 means closer to the training digits than
 a fresh real digit is). Self-contained: it needs the train loop, the presets and the metrics only.
+
+``--try vanilla lr_g=2e-3 batch_size=128`` adds a row under the preset's own: the preset with those
+fields changed, trained on the same seed and budget, so a recipe is judged beside the one it would replace
+in one run. ``--skip-baseline`` leaves out the two gan.py rows (about half the time).
 """
 
 from __future__ import annotations
@@ -14,20 +18,22 @@ from __future__ import annotations
 import os
 import platform
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
 from gan_course.conditional import generate, label_accuracy
+from gan_course.config import GANConfig
 from gan_course.data import Digits, load_mnist
 from gan_course.device import cpu_threads, get_device, threads
-from gan_course.experiments import get_preset
+from gan_course.experiments import apply_overrides, get_preset
 from gan_course.metrics import class_histogram, digit_fd, nearest_neighbour_ratio
 from gan_course.seeding import fixed_noise, seed_everything
-from gan_course.train import train
+from gan_course.train import TrainResult, train
 
 N_EVAL = 2000  # digits scored per row
+PRESET_ROWS = ("vanilla", "cgan")  # the presets a --try row can change
 EVAL_SEED = 12345  # the noise they are drawn from, the same for every row
 
 
@@ -123,14 +129,35 @@ def machine() -> str:
     return f"{name}, {os.cpu_count()} cores, torch {torch.__version__}, device {device}, {cpu_threads()} threads"
 
 
+def parse_try(words: Sequence[str]) -> tuple[str, GANConfig, str]:
+    """``["vanilla", "lr_g=2e-3", ...]`` -> (preset, its config with the changes, the row's name).
+
+    A ValueError names an unknown preset, a missing change, or a bad key or value.
+    """
+    if not words or words[0] not in PRESET_ROWS:
+        raise ValueError(f"--try expects a preset ({' or '.join(PRESET_ROWS)}) and KEY=VALUE changes, "
+                         f"got {' '.join(words) or 'nothing'!r}")
+    preset, *changes = words
+    if not changes:
+        raise ValueError(f"--try {preset}: give at least one KEY=VALUE change (the preset's own row is always there)")
+    try:
+        config = apply_overrides(get_preset(preset).config, changes)
+    except ValueError as err:
+        raise ValueError(f"--try {preset}: {str(err).removeprefix('--set ')}") from None
+    return preset, config, " ".join(words)
+
+
 def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, seed: int = 0,
               baseline_factor: float = 5.0, vanilla_steps: int | None = None, cgan_steps: int | None = None,
-              n_eval: int = N_EVAL, echo: Callable[[str], None] = print) -> list[dict]:
+              n_eval: int = N_EVAL, echo: Callable[[str], None] = print, tries: Sequence[Sequence[str]] = (),
+              baseline: bool = True) -> list[dict]:
     """Train and score every row; print the table; return the rows as dicts.
 
     ``vanilla`` and ``cgan`` train on their presets' step budgets (as their notebooks do) unless
     ``seconds`` / ``cgan_seconds`` or ``vanilla_steps`` / ``cgan_steps`` say otherwise; gan.py trains
-    for ``vanilla``'s measured seconds and for ``baseline_factor`` times that.
+    for ``vanilla``'s measured seconds and for ``baseline_factor`` times that (``baseline=False``: not at
+    all, and the FD ratio is left empty). Each of ``tries`` (see :func:`parse_try`) adds a row under its
+    preset's, trained on the same seed and budget (its own ``steps`` if it changes them and no seconds are given).
     """
     for name, value in (("seconds", seconds), ("cgan_seconds", cgan_seconds), ("baseline_factor", baseline_factor)):
         if value is not None and not value > 0:
@@ -138,6 +165,7 @@ def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, s
     for name, value, least in (("vanilla_steps", vanilla_steps, 1), ("cgan_steps", cgan_steps, 1), ("n_eval", n_eval, 10)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    variants = [parse_try(words) for words in tries]  # bad changes are named before any training
     data = load_mnist(verbose=False)
     echo(f"machine: {machine()}")
     echo(f"data: {data.source}; seed {seed}; {n_eval:,} digits scored per row")
@@ -150,28 +178,33 @@ def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, s
     pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n_eval]
     add("real digits (training set)", None, None, score(data.images[pick], data.images))
 
-    config = get_preset("vanilla").config
-    run = train(config, data, seed=seed, steps=vanilla_steps if seconds is None else None, seconds=seconds,
-                progress=False)
-    add("vanilla", int(run.history["step"][-1]), run.seconds,
-        score(_unconditional_samples(run.generator, n_eval), data.images))
+    def preset_rows(preset: str, steps: int | None, secs: float | None) -> TrainResult:
+        """Train and score the preset, then each of its --try variants, on the same seed and budget; the preset's run."""
+        runs = []
+        for name, config in [(preset, get_preset(preset).config),
+                             *((row, config) for which, config, row in variants if which == preset)]:
+            run = train(config, data, seed=seed, steps=None if secs is not None else steps or config.steps,
+                        seconds=secs, progress=False)
+            if config.conditional:
+                labels = torch.arange(n_eval) % 10  # the same number of each class
+                quality = score(generate(run.generator, labels, seed=EVAL_SEED), data.images, labels)
+            else:
+                quality = score(_unconditional_samples(run.generator, n_eval), data.images)
+            add(name, int(run.history["step"][-1]), run.seconds, quality)
+            runs.append(run)
+        return runs[0]
 
-    for label, factor in (("gan.py, equal time", 1.0), (f"gan.py, {baseline_factor:g}x time", baseline_factor)):
-        start = time.perf_counter()
-        generator, steps = train_baseline(run.seconds * factor, seed, data)
-        add(label, steps, time.perf_counter() - start, score(_unconditional_samples(generator, n_eval), data.images))
+    vanilla = preset_rows("vanilla", vanilla_steps, seconds)
+    if baseline:
+        for label, factor in (("gan.py, equal time", 1.0), (f"gan.py, {baseline_factor:g}x time", baseline_factor)):
+            start = time.perf_counter()
+            generator, steps = train_baseline(vanilla.seconds * factor, seed, data)
+            add(label, steps, time.perf_counter() - start, score(_unconditional_samples(generator, n_eval), data.images))
+    preset_rows("cgan", cgan_steps, cgan_seconds)
 
-    config = get_preset("cgan").config
-    run = train(config, data, seed=seed, steps=cgan_steps if cgan_seconds is None else None, seconds=cgan_seconds,
-                progress=False)
-
-    labels = torch.arange(n_eval) % 10  # the same number of each class
-    add("cgan", int(run.history["step"][-1]), run.seconds,
-        score(generate(run.generator, labels, seed=EVAL_SEED), data.images, labels))
-
-    base_fd = rows[2]["fd"]
+    base_fd = next((row["fd"] for row in rows if row["name"] == "gan.py, equal time"), None)
     for row in rows:
-        row["fd_ratio"] = row["fd"] / base_fd
+        row["fd_ratio"] = row["fd"] / base_fd if base_fd is not None else None
     for line in format_table(rows):
         echo(line)
     return rows
@@ -179,14 +212,15 @@ def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, s
 
 def format_table(rows: list[dict]) -> list[str]:
     """The bench table as lines of text, one per row, under a header."""
-    head = (f"{'':26s} {'steps':>6s} {'s':>6s} {'steps/s':>8s} {'FD':>7s} {'FD/gan.py':>9s} {'classes':>7s} "
+    width = max(26, *(len(r["name"]) for r in rows))
+    head = (f"{'':{width}s} {'steps':>6s} {'s':>6s} {'steps/s':>8s} {'FD':>7s} {'FD/gan.py':>9s} {'classes':>7s} "
             f"{'min-max class %':>15s} {'NN ratio':>8s} {'label acc':>9s}")
     lines = [head]
     for r in rows:
         dash = lambda v, fmt: format(v, fmt) if v is not None else "-"  # noqa: E731
         shares = f"{r['min_share'] * 100:.1f}-{r['max_share'] * 100:.1f}"
-        lines.append(f"{r['name']:26s} {dash(r['steps'], '6d'):>6s} {dash(r['seconds'], '6.1f'):>6s} "
-                     f"{dash(r['steps_per_s'], '8.1f'):>8s} {r['fd']:7.1f} {r['fd_ratio']:9.2f} {r['classes']:7d} "
+        lines.append(f"{r['name']:{width}s} {dash(r['steps'], '6d'):>6s} {dash(r['seconds'], '6.1f'):>6s} "
+                     f"{dash(r['steps_per_s'], '8.1f'):>8s} {r['fd']:7.1f} {dash(r['fd_ratio'], '9.2f'):>9s} {r['classes']:7d} "
                      f"{shares:>15s} {r['nn_ratio']:8.2f} {dash(r['label_accuracy'], '9.1%'):>9s}")
     lines.append("FD: Frechet distance in the shipped classifier's features (lower is better); FD/gan.py: "
                  "ratio to gan.py at equal time; classes: with >= 2% of the digits; NN ratio: median pixel "
