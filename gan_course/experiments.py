@@ -30,7 +30,8 @@ _VANILLA = GANConfig(
     lr_d=5e-4,
     # Separate learning rates for D and G, as in the two time-scale update rule (TTUR, Heusel et al., NeurIPS
     # 2017), but with G the faster player: at this budget G is still far from done. 2x D's rate: FD 82-99 on
-    # seeds 0-4 (seed 0: 92, where equal rates 5e-4 gave 104); 4x (2e-3) collapsed to 8 classes.
+    # seeds 0-4 on the AMD EPYC (seed 0: 92, where equal rates 5e-4 gave 104; on the Intel Xeon 84 and 116, from
+    # `bench --skip-baseline --try vanilla lr_g=5e-4`); 4x (2e-3) collapsed to 8 classes.
     lr_g=1e-3,
     steps=6000,
 )
@@ -64,8 +65,9 @@ PRESETS: dict[str, Preset] = {
                "(notebook 04)", _RING_FAST_G.replace(pack=2), "04"),
         Preset("cgan", "conditional GAN: one-hot label concatenated to z for G and to x for D, k=3 D-steps, "
                "G's lr twice D's (notebook 06)",
-               # lr_g 2e-3 (was 1e-3) learns the labels sooner: on seed 0, 97.2% of requested digits and FD 27.5
-               # after 3,000 rounds, where lr_g 1e-3 had 95.6% and FD 36.1 (96.5%, 34.4 after 3,500).
+               # lr_g 2e-3 (was 1e-3) learns the labels sooner: on seed 0 on the AMD EPYC, 97.2% of requested
+               # digits and FD 27.5 after 3,000 rounds, where lr_g 1e-3 had 95.6% and FD 36.1 (96.5%, 34.4 after
+               # 3,500); on the Intel Xeon 96.5% and 27.1 against 95.6% and 31.8 (`bench --try cgan lr_g=1e-3`).
                _VANILLA.replace(conditional=True, latent_dim=16, d_hidden=(256, 128), d_dropout=0.0, d_steps=3,
                                 lr_d=1e-3, lr_g=2e-3, batch_size=128, steps=3000), "06"),
         Preset("dropout", "original-GAN-style SGD + momentum, D with 20% input dropout; control: "
