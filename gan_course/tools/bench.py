@@ -35,6 +35,7 @@ from gan_course.train import TrainResult, train
 N_EVAL = 2000  # digits scored per row
 PRESET_ROWS = ("vanilla", "cgan")  # the presets a --try row can change
 EVAL_SEED = 12345  # the noise they are drawn from, the same for every row
+EQUAL_TIME = "gan.py, equal time"  # the row every FD is divided by
 
 
 class BaselineGenerator(nn.Module):
@@ -178,31 +179,35 @@ def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, s
     pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n_eval]
     add("real digits (training set)", None, None, score(data.images[pick], data.images))
 
+    def train_row(name: str, config: GANConfig, steps: int | None, secs: float | None) -> TrainResult:
+        """Train ``config`` on the row's budget, score it, add its row; its run."""
+        run = train(config, data, seed=seed, steps=None if secs is not None else steps or config.steps, seconds=secs,
+                    progress=False)
+        if config.conditional:
+            labels = torch.arange(n_eval) % 10  # the same number of each class
+            quality = score(generate(run.generator, labels, seed=EVAL_SEED), data.images, labels)
+        else:
+            quality = score(_unconditional_samples(run.generator, n_eval), data.images)
+        add(name, int(run.history["step"][-1]), run.seconds, quality)
+        return run
+
     def preset_rows(preset: str, steps: int | None, secs: float | None) -> TrainResult:
-        """Train and score the preset, then each of its --try variants, on the same seed and budget; the preset's run."""
-        runs = []
-        for name, config in [(preset, get_preset(preset).config),
-                             *((row, config) for which, config, row in variants if which == preset)]:
-            run = train(config, data, seed=seed, steps=None if secs is not None else steps or config.steps,
-                        seconds=secs, progress=False)
-            if config.conditional:
-                labels = torch.arange(n_eval) % 10  # the same number of each class
-                quality = score(generate(run.generator, labels, seed=EVAL_SEED), data.images, labels)
-            else:
-                quality = score(_unconditional_samples(run.generator, n_eval), data.images)
-            add(name, int(run.history["step"][-1]), run.seconds, quality)
-            runs.append(run)
-        return runs[0]
+        """The preset's row, then a row for each of its --try variants, on the same seed and budget; the preset's run."""
+        run = train_row(preset, get_preset(preset).config, steps, secs)
+        for which, config, name in variants:
+            if which == preset:
+                train_row(name, config, steps, secs)
+        return run
 
     vanilla = preset_rows("vanilla", vanilla_steps, seconds)
     if baseline:
-        for label, factor in (("gan.py, equal time", 1.0), (f"gan.py, {baseline_factor:g}x time", baseline_factor)):
+        for label, factor in ((EQUAL_TIME, 1.0), (f"gan.py, {baseline_factor:g}x time", baseline_factor)):
             start = time.perf_counter()
             generator, steps = train_baseline(vanilla.seconds * factor, seed, data)
             add(label, steps, time.perf_counter() - start, score(_unconditional_samples(generator, n_eval), data.images))
     preset_rows("cgan", cgan_steps, cgan_seconds)
 
-    base_fd = next((row["fd"] for row in rows if row["name"] == "gan.py, equal time"), None)
+    base_fd = next((row["fd"] for row in rows if row["name"] == EQUAL_TIME), None)
     for row in rows:
         row["fd_ratio"] = row["fd"] / base_fd if base_fd is not None else None
     for line in format_table(rows):
