@@ -27,7 +27,9 @@ What each test does
 2. Edit > Clear Outputs of All Cells (stored outputs must not count), then
    Run > Run All Cells - both through the menu, as a person would,
 3. waits (``GAN_COURSE_BROWSER_RUN_TIMEOUT``, 600 s) for the kernel to be idle
-   with no ``[*]`` left and every non-empty code cell numbered,
+   with no ``[*]`` left and every non-empty code cell numbered (when every cell is
+   done but the page still shows the kernel non-idle after 30 s, a kernel_info reply,
+   which the kernel gives only when no cell runs, counts as idle),
 4. asserts: no error output (JupyterLab 4 renders a traceback as
    ``data-mime-type="application/vnd.jupyter.stderr"``, like ordinary stderr, so
    errors are found in the cell models (``output_type == "error"``), in the
