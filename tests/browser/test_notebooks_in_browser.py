@@ -53,6 +53,7 @@ import json
 import os
 import re
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -362,9 +363,10 @@ def test_notebook_runs_and_widgets_respond(
                 return False
             stable["asked"] += 1
             if page.evaluate(JS_KERNEL_ANSWERS, 30_000):
-                print(f"{notebook_name}: every cell done and the kernel answered kernel_info, "
-                      f"though the page showed it {s['kernel']!r} for {STALE_STATUS_SECS:.0f} s "
-                      f"(last statuses {s['statusHistory'][-6:]})")
+                # A warning, not a print: pytest's summary shows it even under xdist.
+                warnings.warn(f"{notebook_name}: every cell done and the kernel answered kernel_info, "
+                              f"though the page showed it {s['kernel']!r} for {STALE_STATUS_SECS:.0f} s "
+                              f"(connection {s['connection']}, last statuses {s['statusHistory'][-6:]})")
                 return True
             stable["done_since"] = None
             return False
