@@ -20,6 +20,7 @@ from gan_course.plots import image_grid, plot_history, show_grid
 from gan_course.train import train
 
 PROBE = "gan-course-probe"  # CSS class of the control the browser tests move
+RETRAIN_STEPS = 1000  # rounds of RetrainWidget's run (notebook 02); the k-steps-02 study measures the same run
 
 
 def redraw(output: w.Output, draw: Callable[[], Any]) -> Any:
@@ -178,7 +179,7 @@ class LiveView:
 class RetrainWidget:
     """k and l sliders and a button that re-trains a short run and shows samples and curves (only when clicked)."""
 
-    def __init__(self, config, data, steps: int = 1000, seed: int = 0):
+    def __init__(self, config, data, steps: int = RETRAIN_STEPS, seed: int = 0):
         self.config, self.data, self.steps, self.seed = config, data, steps, seed
         self.k = w.IntSlider(value=config.d_steps, min=1, max=5, description="k (D-steps)")
         self.l = w.IntSlider(value=config.g_steps, min=1, max=5, description="l (G-steps)")

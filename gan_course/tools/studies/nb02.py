@@ -1,10 +1,11 @@
-"""Notebook 02: the optimal D on the 1-D toy (no GAN trained), and everything 02 asserts about one `vanilla` run."""
+"""Notebook 02: the optimal D on the 1-D toy (no GAN trained), everything 02 asserts about one `vanilla` run, and
+what its k-and-l widget's run does with k = 5 D-steps."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from gan_course.curves import LATE, quarter_means, read_curves
+from gan_course.curves import LATE, late_mean, quarter_means, read_curves
 from gan_course.data import load_dataset
 from gan_course.equilibrium import DATA, FIXED_G, GRID, SUPPORT, optimal_accuracy, optimal_value, train_to_convergence
 from gan_course.experiments import get_preset
@@ -12,6 +13,7 @@ from gan_course.latent import COORDINATES, SWEEP, disentanglement_study
 from gan_course.metrics import digit_quality, generated_digits
 from gan_course.tools.studies import Study
 from gan_course.train import TrainResult, train
+from gan_course.widgets import RETRAIN_STEPS
 
 
 def _measure_equilibrium_toy(seed: int, steps: int | None = None) -> dict:
@@ -62,6 +64,32 @@ def _vanilla_02_line(f: dict) -> str:
             f"ink >= {f['z_ink_change_min']:.2f} sd, slant >= {f['z_slant_change_min']:.2f} sd")
 
 
+K_STEPS = (1, 5)  # the k-and-l widget's first value and its largest: Question 5's k = 5, l = 1
+
+
+def _measure_k_steps(seed: int, steps: int | None = None) -> dict:
+    """The widget's run (`vanilla`, RETRAIN_STEPS rounds, l = 1) with each k of K_STEPS: D's late curves, G's
+    gradient norm (median over the logged rounds) and the samples' FD."""
+    config = get_preset("vanilla").config
+    data = load_dataset("mnist", verbose=False)
+    figures = {}
+    for k in K_STEPS:
+        run = train(config.replace(d_steps=k, g_steps=1), data, seed=seed, steps=steps or RETRAIN_STEPS, progress=False)
+        curves = read_curves(run.history)
+        q = digit_quality(generated_digits(run.generator, 2000, config.latent_dim, seed=0))
+        figures[f"k{k}"] = {"seconds": run.seconds, "d_accuracy": curves.d_accuracy, "d_loss": curves.d_loss,
+                            "d_fake": late_mean(run.history, "d_fake"),
+                            "g_grad_median": float(np.median(run.history["g_grad_norm"])),
+                            "fd": q["fd"], "classes_present": q["classes_present"]}
+    return figures
+
+
+def _k_steps_line(f: dict) -> str:
+    return "  ".join(f"k={k}: D acc {f[f'k{k}']['d_accuracy']:5.1%} D loss {f[f'k{k}']['d_loss']:.3f} "
+                     f"D(G(z)) {f[f'k{k}']['d_fake']:.2f} |grad G| {f[f'k{k}']['g_grad_median']:.2f} "
+                     f"FD {f[f'k{k}']['fd']:5.1f} {f[f'k{k}']['seconds']:4.0f} s" for k in K_STEPS)
+
+
 STUDIES = [Study(
     "equilibrium-toy", "02", "the optimal D on a 1-D toy: a D trained to convergence against a fixed G, beside "
     "D* = p_data / (p_data + p_g)", _measure_equilibrium_toy,
@@ -71,4 +99,8 @@ STUDIES = [Study(
     "vanilla-02", "02", "vanilla: D's accuracy and loss late in training against the equilibrium, sample quality, "
     "and what moving one coordinate of z changes", _measure_vanilla_02,
     lambda: {"config": get_preset("vanilla").config.to_dict(), "late": LATE, "sweep": list(SWEEP),
-             "coordinates": list(COORDINATES)}, _vanilla_02_line)]
+             "coordinates": list(COORDINATES)}, _vanilla_02_line), Study(
+    "k-steps-02", "02", "vanilla for the k-and-l widget's 1,000 rounds with k = 1 and k = 5 D-steps a round (l = 1): "
+    "D's late accuracy, loss and D(G(z)), G's gradient norm, FD", _measure_k_steps,
+    lambda: {"config": get_preset("vanilla").config.to_dict(), "k": list(K_STEPS), "steps": RETRAIN_STEPS,
+             "late": LATE}, _k_steps_line)]
