@@ -53,11 +53,11 @@ def _ring_variant(preset: str, **changes: Any) -> Callable[[], Any]:
     return lambda: get_preset(preset).config.replace(**changes)
 
 
-def _playground(pack: int = 1) -> Callable[[], Any]:
+def _playground(**changes: Any) -> Callable[[], Any]:
     def make_config() -> Any:
         from gan_course.modecollapse import playground_config  # widgets load only when this study runs
 
-        return playground_config().replace(pack=pack)
+        return playground_config().replace(**changes)
 
     return make_config
 
@@ -67,7 +67,9 @@ STUDIES = [
       for name in ("ring", "ring-fast-g", "ring-fast-g-pacgan")),  # the ring presets, measured in full
     _ring_study("ring-playground", "notebook 04's playground as it starts: ring-fast-g, constant lr, 4,000 rounds",
                 _playground()),
-    _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(2)),
+    _ring_study("ring-playground-pacgan", "the playground with the remedy switched on (pack=2)", _playground(pack=2)),
+    *(_ring_study(f"ring-playground-k{k}", f"the playground with k = {k} D-steps a round (04's Question 5)",
+                  _playground(d_steps=k)) for k in (2, 4)),
     _ring_study("ring-fast-g-constant", "ring-fast-g with a constant lr schedule (8,000 rounds): the schedule's part",
                 _ring_variant("ring-fast-g", lr_schedule="constant")),
     _ring_study("ring-fast-g-l1", "ring-fast-g with l = 1 (G still at 6x D's lr): the part of l = 2",
