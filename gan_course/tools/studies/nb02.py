@@ -85,9 +85,11 @@ def _measure_k_steps(seed: int, steps: int | None = None) -> dict:
 
 
 def _k_steps_line(f: dict) -> str:
-    return "  ".join(f"k={k}: D acc {f[f'k{k}']['d_accuracy']:5.1%} D loss {f[f'k{k}']['d_loss']:.3f} "
-                     f"D(G(z)) {f[f'k{k}']['d_fake']:.2f} |grad G| {f[f'k{k}']['g_grad_median']:.2f} "
-                     f"FD {f[f'k{k}']['fd']:5.1f} {f[f'k{k}']['seconds']:4.0f} s" for k in K_STEPS)
+    def one(k: int, r: dict) -> str:
+        return (f"k={k}: D acc {r['d_accuracy']:5.1%} D loss {r['d_loss']:.3f} D(G(z)) {r['d_fake']:.2f} "
+                f"|grad G| {r['g_grad_median']:.2f} FD {r['fd']:5.1f} {r['seconds']:4.0f} s")
+
+    return "  ".join(one(k, f[f"k{k}"]) for k in K_STEPS)
 
 
 STUDIES = [Study(
