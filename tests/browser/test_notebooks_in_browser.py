@@ -237,13 +237,14 @@ def _errors(state) -> list[str]:
     return errs
 
 
+def _unnumbered(state) -> list[int]:
+    """The indices of the non-empty code cells that have no execution count."""
+    return [c["index"] for c in state["cells"] if c["count"] is None and not c["empty"]]
+
+
 def _cells_done(state) -> bool:
     """Every non-empty code cell numbered, none marked [*] or running."""
-    return (
-        not state["busyPrompts"]
-        and state["runningCell"] is None
-        and all(c["count"] is not None for c in state["cells"] if not c["empty"])
-    )
+    return not state["busyPrompts"] and state["runningCell"] is None and not _unnumbered(state)
 
 
 def _run_finished(state) -> bool:
@@ -253,7 +254,7 @@ def _run_finished(state) -> bool:
         return False
     if _errors(state):
         return True  # Run All stops at the first error; remaining cells stay unnumbered.
-    return all(c["count"] is not None for c in state["cells"] if not c["empty"])
+    return not _unnumbered(state)
 
 
 def _menu(page, menu: str, command: str) -> None:
@@ -373,7 +374,7 @@ def test_notebook_runs_and_widgets_respond(
 
         if not _wait(finished, RUN_TIMEOUT, 0.5):
             s = state()
-            missing = [c["index"] for c in s["cells"] if c["count"] is None and not c["empty"]]
+            missing = _unnumbered(s)
             fail(
                 f"Run All did not finish within {RUN_TIMEOUT:.0f} s "
                 f"(GAN_COURSE_BROWSER_RUN_TIMEOUT): still running cell #{s['runningCell']}, "
@@ -387,7 +388,7 @@ def test_notebook_runs_and_widgets_respond(
         errs = _errors(s)
         if errs:
             fail("errors after Run All:\n  " + "\n  ".join(errs))
-        missing = [c["index"] for c in s["cells"] if c["count"] is None and not c["empty"]]
+        missing = _unnumbered(s)
         if missing:
             fail(f"code cells {missing} have no execution count after Run All")
 
