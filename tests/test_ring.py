@@ -164,8 +164,17 @@ def pacgan_runs():
     return _rows("ring-fast-g-pacgan")
 
 
+PLAYGROUND_K = {1: "ring-playground", 2: "ring-playground-k2", 4: "ring-playground-k4"}  # 04's Answer 5, by k
+OFF_RING = 5  # notebook 04's: a median distance to the nearest mode above this many sd is away from the ring
+
+
+@pytest.fixture(scope="module")
+def playground_runs():
+    return {k: _rows(name) for k, name in PLAYGROUND_K.items()}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ring", "ring-fast-g", "ring-fast-g-pacgan"])
+@pytest.mark.parametrize("name", ["ring", "ring-fast-g", "ring-fast-g-pacgan", *PLAYGROUND_K.values()])
 def test_the_ring_tables_are_what_training_gives_now(name):
     assert_table_reproduced(study_figures(name, tuple(SEEDS), check=0))
 
@@ -181,6 +190,20 @@ def test_fast_g_gans_packs_share_a_mode_over_twice_as_often_as_real_packs_in_8_o
     real = same_mode_share(RING.sample(N_RING_METRIC, torch.Generator().manual_seed(0))[0], RING)
     shares = [r["same_mode_share"] for r in fast_g_runs]
     assert sum(share > 2 * real for share in shares) >= 8, (round(real, 3), [round(s, 3) for s in shares])
+
+
+@pytest.mark.slow
+def test_more_d_steps_put_the_playground_s_samples_on_the_ring_but_leave_it_collapsed(playground_runs):
+    on_ring = {k: sum(r["median_sd"] <= OFF_RING for r in runs) for k, runs in playground_runs.items()}
+    half = {k: sum(r["modes"] <= 4 for r in runs) for k, runs in playground_runs.items()}
+    assert on_ring[1] < len(SEEDS) / 2, on_ring
+    assert all(on_ring[k] > len(SEEDS) / 2 and half[k] > len(SEEDS) / 2 for k in (2, 4)), (on_ring, half)
+
+
+@pytest.mark.slow
+def test_with_k_4_most_playground_runs_sit_on_one_or_two_modes_at_high_quality(playground_runs):
+    settled = [r["modes"] <= 2 and r["high_quality"] >= 90 for r in playground_runs[4]]
+    assert sum(settled) > len(SEEDS) / 2, _table(playground_runs[4])
 
 
 @pytest.mark.slow
