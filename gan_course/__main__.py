@@ -20,6 +20,7 @@ from gan_course.data import N_CLASSES
 from gan_course.experiments import PRESETS, apply_overrides, get_preset
 from gan_course.grading import run_grade
 from gan_course.notebook_client import write_slides
+from gan_course.outdir import check_out_file
 from gan_course.student import main as student_main
 from gan_course.tools.bench import run_bench
 from gan_course.tools.nbtime import run_timing
@@ -138,7 +139,10 @@ def _cmd_train(args) -> int:
 
 def _npz_path(out: Path) -> Path:
     """The file ``np.savez`` writes for ``--out``: with ``.npz`` added when missing; a ValueError if unusable."""
+    if out.name in ("", ".", ".."):
+        raise ValueError(f"--out {out} is a folder; give a file name like samples.npz")
     path = out if out.suffix == ".npz" else out.with_name(out.name + ".npz")
+    check_out_file(path, ".npz")
     if path.is_dir():
         raise ValueError(f"--out {path} is a directory; give a file name like samples.npz")
     existing = next(p for p in (path.absolute().parent, *path.absolute().parents) if p.exists())

@@ -24,6 +24,7 @@ import torch
 from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.device import cpu_kernels, get_device
+from gan_course.outdir import OutDirError, refuse_protected
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
@@ -41,11 +42,14 @@ def check_out_dir(out_dir: str | Path, force: bool = False) -> Path:
     Refused: a file; an existing run unless ``force``; a non-empty directory that is not a run; a
     parent that cannot be created or written to.
     """
-    out = Path(out_dir)
+    try:
+        out = refuse_protected(out_dir, "runs/NAME")
+    except OutDirError as err:
+        raise CheckpointError(str(err)) from None
     if out.exists() and not out.is_dir():
         raise CheckpointError(f"--out {out} is a file, not a run directory")
     if out.is_dir() and any(out.iterdir()):
-        if not (out / "config.json").exists():
+        if not ((out / "config.json").is_file() and (out / "generator.pt").is_file()):
             raise CheckpointError(f"--out {out} is a directory with other files in it, not a run; pick another")
         if not force:
             raise CheckpointError(f"--out {out} already holds a run; pass --force to replace it")

@@ -27,6 +27,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 
+from gan_course.outdir import check_out_file
+
 
 class _OutputWidgetKeptHere(OutputWidget):
     """nbclient's Output widget stand-in without the write-back to the kernel (see the module's docstring)."""
@@ -63,6 +65,9 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     out = Path(out) if out is not None else path.with_name(f"{path.stem}.slides.html")
     if out.suffix != ".html":
         raise ValueError(f"--out {out}: the deck is an .html file (a notebook there would be overwritten)")
+    check_out_file(out, ".html")
+    if out.exists() and not out.name.endswith(".slides.html"):
+        raise ValueError(f"--out {out} already exists and is not a deck (NAME.slides.html); give a new file name")
     nb = nbformat.read(path, as_version=4)
     client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                   resources={"metadata": {"path": str(path.resolve().parent)}})

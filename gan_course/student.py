@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from gan_course.outdir import OutDirError, check_out_dir, mark
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HINT = re.compile(r"^\s*### HINT:\s*(.*?)\s*$")
@@ -134,6 +136,10 @@ def _check_out(out_dir: Path, sources: list[Path]) -> None:
         if out.resolve() == src.resolve() or (out.exists() and os.path.samefile(out, src)):  # a link to it
             raise StudentVersionError(f"--out {out_dir} would overwrite the instructor notebook {src}; "
                                       "pick another folder")
+    try:
+        check_out_dir(out_dir, "student")
+    except OutDirError as err:
+        raise StudentVersionError(str(err)) from None
 
 
 def _student_copy(src: Path, out_dir: Path) -> tuple[nbformat.NotebookNode, Path]:
@@ -169,6 +175,7 @@ def make_student_version(src: Path, out_dir: Path) -> Path:
     _check_out(out_dir, [src])
     student, out = _student_copy(src, out_dir)
     _write(student, out)
+    mark(out_dir, "student")
     return out
 
 
@@ -197,4 +204,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"python -m gan_course student: error: cannot write {out}: {err.strerror or err}", file=sys.stderr)
             return 2
         print(f"wrote {out}")
+    mark(args.out, "student")
     return 0

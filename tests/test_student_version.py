@@ -12,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from gan_course.notebook_client import CourseNotebookClient
+from gan_course.outdir import mark
 from gan_course.student import (BEGIN, END, GENERIC_HINT, StudentVersionError, main, make_student_version,
                                 student_notebook)
 
@@ -182,7 +183,7 @@ def test_a_folder_gives_a_copy_of_each_of_its_notebooks(tmp_path, capsys):
     for name in ("01_a.ipynb", "02_b.ipynb"):
         write_nb(tmp_path / "course" / name, new_code_cell("x = 1"))
     assert main([str(tmp_path / "course"), "--out", str(tmp_path / "student")]) == 0
-    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["01_a.ipynb", "02_b.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "student").glob("*.ipynb")) == ["01_a.ipynb", "02_b.ipynb"]
 
 
 def test_unbalanced_markers_are_one_line_and_exit_2(tmp_path, capsys):
@@ -315,6 +316,7 @@ def test_an_existing_student_copy_is_replaced_not_written_through(tmp_path):
     shutil.copy(NB07, src)
     out = tmp_path / "student"
     out.mkdir()
+    mark(out, "student")  # a folder an earlier `student` run made
     (out / "07.ipynb").write_text("old")
     keep = tmp_path / "kept.ipynb"
     os.link(out / "07.ipynb", keep)  # another name for the old student copy

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 
+from gan_course.outdir import OutDirError, check_out_dir, mark
 from gan_course.tools.nbtime import NOTEBOOKS_DIR, time_notebook
 from gan_course.tools.widget_html import static_widget_outputs
 
@@ -241,6 +242,10 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
     out = Path(out)
     if out.resolve() == Path(notebooks_dir).resolve() or Path(notebooks_dir).resolve() in out.resolve().parents:
         raise SiteError(f"--out {out} is inside the notebooks folder; pick a folder of its own")
+    try:
+        check_out_dir(out, "site")  # before any work: never a folder the site did not make
+    except OutDirError as err:
+        raise SiteError(str(err)) from None
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "book"
         (book / "_static" / "pictures").mkdir(parents=True)
@@ -267,10 +272,24 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
             raise SiteError(f"Jupyter Book could not build the site:\n{tail}")
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(book / "_build" / "html", out)
+        _replace_folder(book / "_build" / "html", out)
     return out
+
+
+def _replace_folder(built: Path, out: Path) -> None:
+    """Put the folder ``built`` at ``out``, marked as the site's; a previous site there is removed only once the new
+    one is complete beside it."""
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.absolute().parent))
+    shutil.copytree(built, new, dirs_exist_ok=True)
+    mark(new, "site")
+    os.chmod(new, 0o755)  # as any folder the build writes (a temporary folder starts private)
+    old = new.with_suffix(".old") if out.exists() else None
+    if old:
+        os.replace(out, old)
+    os.replace(new, out)
+    if old:
+        shutil.rmtree(old)
 
 
 def _student_zip(paths: list[Path], static: Path) -> str | None:

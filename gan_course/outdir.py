@@ -1,0 +1,88 @@
+"""Where a command may write: no command deletes or replaces a folder it did not make.
+
+Every command that writes a folder (``site``, ``student``, ``train``) or a file (``slides``, ``sample``) checks its
+``--out`` here before doing any work. Refused, with one line that names the folder and why:
+
+- the file system's root, the home folder, the current folder or any folder that contains it;
+- a folder that holds a git repository or the course's project (its ``pyproject.toml`` or ``notebooks/``);
+- a non-empty folder that the command did not make: a folder a command makes holds its marker file,
+  ``.gan_course-<kind>``, and only such a folder (or a new or empty one) is ever replaced or written into.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The folder of the course's project (the checkout this package was installed from), when there is one.
+_HERE = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = _HERE if (_HERE / "pyproject.toml").is_file() and (_HERE / "gan_course").is_dir() else None
+
+
+class OutDirError(ValueError):
+    """``--out`` names a place the command may not write to; the message says which and why."""
+
+
+def marker(kind: str) -> str:
+    """The name of the file that marks a folder as made by the command of this kind (site, student, ...)."""
+    return f".gan_course-{kind}"
+
+
+def _protected(path: Path) -> str | None:
+    """Why ``path`` (resolved) may never be written over, or None."""
+    here = Path.cwd().resolve()
+    if path == Path(path.anchor):
+        return "is the file system's root"
+    if path == Path.home().resolve():
+        return "is your home folder"
+    if path == here or path in here.parents:
+        return "is the current folder or contains it"
+    if PROJECT_ROOT is not None and (path == PROJECT_ROOT or path in PROJECT_ROOT.parents):
+        return "holds the course's project"
+    if (path / ".git").exists():
+        return "holds a git repository"
+    if (path / "pyproject.toml").exists() or (path / "notebooks").is_dir():
+        return "holds a project or a notebooks folder"
+    return None
+
+
+def refuse_protected(out: str | Path, kind: str, flag: str = "--out") -> Path:
+    """``out``, or an OutDirError when it is a folder no command may write over (see the module's docstring)."""
+    out = Path(out)
+    reason = _protected(out.resolve())
+    if reason:
+        raise OutDirError(f"{flag} {out} {reason}; give a new folder of its own, e.g. {flag} {kind}/")
+    return out
+
+
+def check_out_dir(out: str | Path, kind: str, flag: str = "--out") -> Path:
+    """``out`` if the command of this ``kind`` may make it or write into it; an OutDirError otherwise.
+
+    Allowed: a folder that does not exist yet, an empty folder, or one that holds ``marker(kind)``.
+    """
+    out = refuse_protected(out, kind, flag)
+    resolved = out.resolve()
+    if resolved.exists() and not resolved.is_dir():
+        raise OutDirError(f"{flag} {out} is a file; give a folder")
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / marker(kind)).is_file():
+        raise OutDirError(f"{flag} {out} is a folder with other files in it, not one that `{kind}` made; "
+                          f"give a new or empty folder")
+    return out
+
+
+def mark(folder: str | Path, kind: str) -> None:
+    """Mark ``folder`` as made by the command of this ``kind``, so that the command may replace it later."""
+    (Path(folder) / marker(kind)).write_text(f"made by python -m gan_course {kind}; it may replace this folder\n")
+
+
+def check_out_file(out: str | Path, suffix: str, flag: str = "--out") -> Path:
+    """``out`` if a command may write the file there: it ends in ``suffix``, is not a folder, and its folder is
+    not a protected one (see the module's docstring)."""
+    out = Path(out)
+    if not out.name.endswith(suffix):
+        raise OutDirError(f"{flag} {out}: expected a file name ending in {suffix}")
+    resolved = out.resolve()
+    if resolved.is_dir():
+        raise OutDirError(f"{flag} {out} is a folder; give a file name ending in {suffix}")
+    if resolved.parent == Path(resolved.anchor):
+        raise OutDirError(f"{flag} {out} is in the file system's root; give a file in a folder of its own")
+    return out
