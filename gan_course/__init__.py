@@ -2,7 +2,7 @@
 
 The lesson code (the loss, the ``detach()``, the alternating step) lives in the
 notebooks; this package holds the plumbing they share: data, models, the training
-loop, metrics, plots, widgets, exercises and the command line.
+loop, metrics, plots, widgets and the command line; `gan_course.lessons` holds each notebook's own code.
 """
 
 import os

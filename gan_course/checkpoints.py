@@ -2,7 +2,7 @@
 
 A notebook's :func:`load_or_train` looks for ``checkpoints/NAME`` (the instructor's own, pre-trained before
 class), then for the run of NAME shipped with the course in ``gan_course/assets/runs`` (seed 0, trained on the
-offline digits by ``python -m gan_course.tools.shipped``), and trains live when neither fits.
+offline digits by ``python -m tools.shipped``), and trains live when neither fits.
 
 A run is written to a temporary directory beside DIR and renamed into place, so a reader finds the
 old run or the new one, never a mix. Loading checks everything a notebook reads (keys, shapes, finite

@@ -91,3 +91,9 @@ class GANConfig:
         d = asdict(self)
         d["g_hidden"], d["d_hidden"] = list(self.g_hidden), list(self.d_hidden)
         return d
+
+
+def check_steps(steps: int | None) -> None:
+    """A ValueError unless ``--steps`` is absent or from 1 to 10**9."""
+    if steps is not None and not 1 <= steps <= 10**9:
+        raise ValueError(f"--steps must be from 1 to 10**9, got {steps}")

@@ -7,14 +7,21 @@ import random
 import numpy as np
 import torch
 
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: int, name: str = "seed") -> int:
+    """``seed`` as an int, or a ValueError that names ``name`` (e.g. ``--seed``) and the allowed range."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ValueError(f"{name} must be an integer, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"{name} must be an integer from 0 to 2**63 - 1, got {seed}")
+    return int(seed)
+
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a torch.Generator seeded with ``seed`` too."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    seed = int(seed)
-    if not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed}")
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

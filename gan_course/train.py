@@ -247,8 +247,6 @@ def train(
     steps: int | None = None,
     seconds: float | None = None,
     device: torch.device | str | None = None,
-    d_loss_fn: DLoss | None = None,
-    g_loss_fn: GLoss | None = None,
     callback: Callable[[int, Generator, Discriminator], dict | None] | None = None,
     progress: bool = True,
     state: TrainState | None = None,
@@ -256,11 +254,12 @@ def train(
 ) -> TrainResult:
     """Train a GAN with :func:`train_round` for ``steps`` rounds (default ``config.steps``) or ``seconds``.
 
-    ``d_loss_fn(real_logits, fake_logits)`` and ``g_loss_fn(fake_logits)`` replace the library losses
-    (notebook 07 trains with the student's own). ``callback(step, G, D)`` runs at every snapshot; a dict it
+    ``callback(step, G, D)`` runs at every snapshot; a dict it
     returns is stored in that snapshot. ``state`` (a previous result's ``.state``) continues that run for
     ``steps`` more rounds with this config's k, l and learning rates; ``seed`` then plays no part.
-    ``round_fn`` (same arguments as :func:`train_round`) plays each round instead: notebook 07 plays the student's.
+    ``round_fn(generator, discriminator, opt_g, opt_d, real_batch, noise, config)`` plays each round instead of
+    :func:`train_round`: ``functools.partial(train_round, g_loss_fn=...)`` trains with another G loss (notebook 03),
+    and notebook 07 plays the student's own round.
     """
     config.validate()
     _check_budget(steps, seconds)
@@ -286,8 +285,7 @@ def train(
                 for opt, lr in ((state.opt_d, config.lr_d), (state.opt_g, config.lr_g)):
                     for group in opt.param_groups:
                         group["lr"] = lr * lr_factor(config, state.step, state.horizon)
-                played = round_fn(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config,
-                                  d_loss_fn or discriminator_loss, g_loss_fn)
+                played = round_fn(generator, discriminator, state.opt_g, state.opt_d, real_batch, noise, config)
                 state.step += 1
                 _check_finite(played.d_loss.item(), "the discriminator loss", state.step)
                 _check_finite(played.g_loss.item(), "the generator loss", state.step)

@@ -11,7 +11,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gan_course.checkpoints import SHIPPED_RUNS, load_config
-from gan_course.tools.robustness import build_here
+from tools.robustness import build_here
 
 
 def figure_pixels(fig) -> np.ndarray:
@@ -60,16 +60,16 @@ class StudyFigures:
 @functools.cache
 def study_figures(name: str, seeds: tuple[int, ...], check: int, directory=None) -> StudyFigures:
     """The figures of study ``name`` on ``seeds``, from its results file when training seed ``check`` again gives
-    that seed's saved row (see :func:`gan_course.tools.robustness.unequal_figures`); otherwise every seed is trained
+    that seed's saved row (see :func:`tools.robustness.unequal_figures`); otherwise every seed is trained
     here (and ``not_reused`` says why).
 
     On one torch build and kind of CPU a study trains the same nets bit for bit, so one seed retrained stands for the
     table being what the code makes now: a claim asserted on the rows is asserted on figures this code gives, over
     every seed, for the price of one training. The table is ``NAME.json``, or, when that was made on another build,
-    the one made on this build beside it (:func:`gan_course.tools.robustness.results_path`). Cached per test
+    the one made on this build beside it (:func:`tools.robustness.results_path`). Cached per test
     process: the tests of one file share each study.
     """
-    from gan_course.tools.robustness import (RESULTS_DIR, StaleResults, get_study, load_results, results_path,
+    from tools.robustness import (RESULTS_DIR, StaleResults, get_study, load_results, results_path,
                                              unequal_figures)
 
     study, seeds, directory = get_study(name), tuple(dict.fromkeys((check, *seeds))), directory or RESULTS_DIR

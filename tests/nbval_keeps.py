@@ -7,7 +7,7 @@ through ``IPyNbFile.get_kernel_message``. Fed those messages, nbclient's own han
 (:meth:`~nbclient.NotebookClient.process_message`, in the course's :class:`CourseNotebookClient`) builds the
 executed notebook as the site's own run would: each cell's outputs, and the widgets' saved state with what
 each ``ipywidgets.Output`` captured. When every cell of a notebook has passed, that copy goes into the site's
-cache under the notebook's key (:func:`gan_course.tools.site.store_executed`), and the site's build, later in the
+cache under the notebook's key (:func:`tools.site.store_executed`), and the site's build, later in the
 run, takes it from there instead of executing the notebook again.
 
 Anything unexpected (a cell that failed or was skipped, a message nbclient cannot read, an nbval whose internals
@@ -24,8 +24,8 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellExecutionComplete
 
-from gan_course.notebook_client import CourseNotebookClient
-from gan_course.tools import site
+from classroom.notebook_client import CourseNotebookClient
+from tools import site
 
 
 class _Recorder:

@@ -1,8 +1,8 @@
-"""``python -m gan_course bench`` on tiny budgets: every row, every column, the baseline's time budgets."""
+"""``python -m tools bench`` on tiny budgets: every row, every column, the baseline's time budgets."""
 
 import pytest
 
-from gan_course.tools.bench import format_table, run_bench
+from tools.bench import format_table, run_bench
 
 ROW_NAMES = ["real digits (training set)", "vanilla", "gan.py, equal time", "gan.py, 5x time", "cgan"]
 

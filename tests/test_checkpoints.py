@@ -67,7 +67,7 @@ def test_weights_that_do_not_fit_the_config_are_named(checkpoints):
 
 
 def test_notebook_03_uses_its_two_pre_trained_runs(tmp_path, monkeypatch, digits, capsys):
-    from gan_course.saturation import CHECKPOINT_NAMES, compare_losses
+    from gan_course.lessons.nb03_saturation import CHECKPOINT_NAMES, compare_losses
 
     monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
     saved = {}
@@ -85,7 +85,7 @@ def test_notebook_03_uses_its_two_pre_trained_runs(tmp_path, monkeypatch, digits
 
 def test_notebook_03_trains_live_without_checkpoints(tmp_path, monkeypatch, digits, capsys):
     import gan_course.checkpoints as ck
-    from gan_course.saturation import compare_losses
+    from gan_course.lessons.nb03_saturation import compare_losses
 
     monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # no checkpoints/ beside the working directory either
@@ -154,7 +154,7 @@ def test_the_announced_rounds_are_the_rounds_trained(checkpoints, digits, capsys
 
 
 def test_notebook_03_with_a_short_pre_trained_run_trains_live(tmp_path, monkeypatch, digits, capsys):
-    from gan_course.saturation import CHECKPOINT_NAMES, compare_losses
+    from gan_course.lessons.nb03_saturation import CHECKPOINT_NAMES, compare_losses
 
     monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
     for loss, name in CHECKPOINT_NAMES.items():

@@ -4,21 +4,34 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from gan_course.__main__ import main
+from gan_course.__main__ import main as course_main
 from gan_course.experiments import PRESETS
+from tools.__main__ import main as tools_main
 
 FAST = ["--set", "g_hidden=32", "--set", "d_hidden=32", "--set", "log_every=1", "--quiet"]
 
 
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = {"bench": "tools", "seeds": "tools", "site": "tools", "time-notebooks": "tools",
+          "student": "classroom", "grade": "classroom", "slides": "classroom"}  # the rest: gan_course's own
+
+
+def main(argv: list[str]) -> int:
+    """The command line that has ``argv[0]``, called in this process: the tools' or gan_course's."""
+    return (tools_main if MODULE.get(argv[0]) == "tools" else course_main)(argv)
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "GAN_COURSE_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "gan_course", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    module = MODULE.get(args[0], "gan_course") if args else "gan_course"
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
 
 
 @pytest.fixture(scope="module")

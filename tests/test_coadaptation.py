@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_course.__main__ import main
-from gan_course.coadaptation import (
+from tools.__main__ import main
+from gan_course.lessons.nb05_coadaptation.mnist import (
     border_energy,
     border_gradient,
     border_mask,
@@ -23,7 +23,7 @@ from gan_course.coadaptation import (
     train_arm,
     weight_pair_correlation,
 )
-from gan_course.coadaptation_plots import plot_paired_seeds, plot_seed_ratios, show_border_map, show_unit_weights
+from gan_course.lessons.nb05_coadaptation.plots import plot_paired_seeds, plot_seed_ratios, show_border_map, show_unit_weights
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.models import Discriminator, Generator

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gan_course.__main__ import main
-from gan_course.coadaptation_plots import ToyDropoutWidget, plot_toy_chain, show_toy_samples
-from gan_course.coadaptation_toy import (
+from tools.__main__ import main
+from gan_course.lessons.nb05_coadaptation.plots import ToyDropoutWidget, plot_toy_chain, show_toy_samples
+from gan_course.lessons.nb05_coadaptation.toy import (
     TOY_PRESETS,
     PairedFrameGenerator,
     ToyConfig,

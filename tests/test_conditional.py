@@ -10,7 +10,7 @@ import torch
 
 from gan_course.__main__ import main
 from gan_course.classifier import N_TEST_PER_CLASS, accuracy, load_classifier
-from gan_course.conditional import (ClassExplorer, class_grid, class_subset, d_score_matrix, diagonal_dominance,
+from gan_course.lessons.nb06_conditional.conditional import (ClassExplorer, class_grid, class_subset, d_score_matrix, diagonal_dominance,
                                     forger_discriminator, generate, label_accuracy, per_class_fd)
 from gan_course.data import Digits, load_mnist
 from gan_course.experiments import get_preset
@@ -225,9 +225,9 @@ def test_the_shipped_cgan_run_is_what_training_seed_0_gives(digits, study):
     """Notebook 06 loads the cgan run shipped with the course: its G's label accuracy and FD and its D's score
     matrix must be, to six significant digits, those of training seed 0 now."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
-    from gan_course.tools.robustness import unequal_figures
-    from gan_course.tools.shipped import COMMAND
-    from gan_course.tools.studies.presets import preset_figures
+    from tools.robustness import unequal_figures
+    from tools.shipped import COMMAND
+    from tools.studies.presets import preset_figures
     from helpers import same_build
 
     same_build("cgan")

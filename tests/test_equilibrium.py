@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gan_course.equilibrium import (DATA, FIXED_G, GRID, Mixture, f_acc_exact, optimal_accuracy,
+from gan_course.lessons.nb02_vanilla.equilibrium import (DATA, FIXED_G, GRID, Mixture, f_acc_exact, optimal_accuracy,
                                     optimal_discriminator, optimal_value, train_to_convergence)
 
 NARROW = Mixture((0.0,), (0.5,))

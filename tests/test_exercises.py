@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import exercises
-from gan_course.diagnosis import close
-from gan_course.exercises import (check_d_objective, check_g_loss_non_saturating, check_g_loss_saturating,
+from gan_course.lessons.nb07_exercise import exercises
+from gan_course.lessons.nb07_exercise.diagnosis import close
+from gan_course.lessons.nb07_exercise.exercises import (check_d_objective, check_g_loss_non_saturating, check_g_loss_saturating,
                                   verdict as loss_verdict)
-from gan_course.gradient_gap import D_AHEAD, MIN_RATIO, gradient_report, implemented
+from gan_course.lessons.nb07_exercise.gradient_gap import D_AHEAD, MIN_RATIO, gradient_report, implemented
 from gan_course.losses import loss_curves
 from helpers import assert_table_reproduced, study_fixture
 

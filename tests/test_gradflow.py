@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_course.config import GANConfig
-from gan_course.gradflow import GradientFlowWidget, freezing_effect, g_step, gradient_flow
+from gan_course.lessons.nb01_gradient_flow import GradientFlowWidget, freezing_effect, g_step, gradient_flow
 from gan_course.train import build_models
 from gan_course.widgets import PROBE
 

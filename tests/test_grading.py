@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from gan_course.grading import TASKS, grade_notebook, run_grade, table
-from gan_course.student import make_student_version
+from classroom.grading import TASKS, grade_notebook, run_grade, table
+from classroom.student import make_student_version
 from round_mistakes import MISTAKES, NB07, planted, round_cell
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def test_the_table_has_a_row_per_task_and_the_total():
 # --- the command line ---------------------------------------------------------------------------------
 
 def grade_command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gan_course", "grade", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "classroom", "grade", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
 
 
@@ -140,5 +140,5 @@ def test_bad_input_is_one_line_naming_it_and_exit_2(tmp_path, make, words):
     path = make(tmp_path)
     done = grade_command(str(path))
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("python -m gan_course grade: error: " + words)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("python -m classroom grade: error: " + words)
     assert str(path) in done.stderr

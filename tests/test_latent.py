@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_course.latent import (COORDINATES, Effect, disentanglement_study, effect, effect_table, ink, slant,
+from gan_course.lessons.nb02_vanilla.latent import (COORDINATES, Effect, disentanglement_study, effect, effect_table, ink, slant,
                                spread, sweep)
 
 

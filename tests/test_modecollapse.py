@@ -16,7 +16,7 @@ from gan_course.config import GANConfig
 from gan_course.losses import generator_loss
 from gan_course.metrics import mode_coverage
 from gan_course.experiments import get_preset
-from gan_course.modecollapse import (LIM, PLAYGROUND_STEPS, Playground, SnapshotViewer, decision_map, frame_recorder,
+from gan_course.lessons.nb04_mode_collapse import (LIM, PLAYGROUND_STEPS, Playground, SnapshotViewer, decision_map, frame_recorder,
                                      generator_push, playground_config, plot_frame, real_points,
                                      where_samples_lie)
 from gan_course.train import build_models, train

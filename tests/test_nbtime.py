@@ -4,8 +4,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from gan_course.__main__ import main
-from gan_course.tools.nbtime import notebook_paths, run_timing, time_notebook
+from tools.__main__ import main
+from tools.nbtime import notebook_paths, run_timing, time_notebook
 
 
 def _write(path, *sources):
@@ -48,7 +48,7 @@ def test_a_missing_notebook_is_refused(tmp_path):
 
 
 def test_the_kernel_s_own_time_is_read_from_its_stamps():
-    from gan_course.tools.nbtime import kernel_seconds
+    from tools.nbtime import kernel_seconds
 
     cell = {"metadata": {"execution": {"iopub.execute_input": "2026-11-28T04:00:00.250Z",
                                        "shell.execute_reply": "2026-11-28T04:00:02.000Z"}}}

@@ -1,11 +1,11 @@
 """The course's notebook runner keeps an Output widget's outputs in the notebook and sends nothing back to the
-kernel (gan_course.notebook_client says why: that send left notebook 02's run waiting for a reply it had received)."""
+kernel (classroom.notebook_client says why: that send left notebook 02's run waiting for a reply it had received)."""
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from gan_course.notebook_client import CourseNotebookClient
-from gan_course.tools.nbtime import time_notebook
+from classroom.notebook_client import CourseNotebookClient
+from tools.nbtime import time_notebook
 
 
 class _Shell:
@@ -70,7 +70,7 @@ def test_a_run_keeps_the_widgets_output_for_the_site_and_the_kernel_never_sees_i
 
 
 def test_slides_execute_the_notebook_with_this_runner_and_write_the_deck_beside_it(tmp_path, capsys):
-    from gan_course.__main__ import main
+    from classroom.__main__ import main
     nb = new_notebook(cells=[new_code_cell("import ipywidgets as w\nout = w.Output()\ndisplay(out)\nwith out:\n"
                                            "    print('inside the widget')"), new_code_cell("print(6 * 7)")])
     nbformat.write(nb, tmp_path / "deck.ipynb")
@@ -83,7 +83,7 @@ def test_slides_execute_the_notebook_with_this_runner_and_write_the_deck_beside_
 
 
 def test_slides_refuse_bad_input_in_one_line_and_write_nothing(tmp_path, capsys):
-    from gan_course.__main__ import main
+    from classroom.__main__ import main
     nbformat.write(new_notebook(cells=[new_code_cell("1 / 0")]), tmp_path / "fails.ipynb")
     nbformat.write(new_notebook(cells=[new_code_cell("1")]), tmp_path / "ok.ipynb")
     cases = [([str(tmp_path / "missing.ipynb")], "missing.ipynb: expected an existing .ipynb notebook"),

@@ -4,14 +4,15 @@ Each command is pointed at `.`, `..`, a project root, the home folder and a fold
 throwaway project in tmp_path (so a regression cannot reach the real checkout); every file there must survive.
 """
 
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from gan_course.__main__ import main
+from classroom.__main__ import main as classroom_main
+from gan_course.__main__ import main as course_main
 from gan_course.outdir import PROJECT_ROOT, OutDirError, check_out_dir, mark, marker
+from tools.__main__ import main as tools_main
 
 COMMANDS = {  # each command's arguments before --out
     "site": ["site"],
@@ -36,6 +37,11 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(project)
     return home
+
+
+def main(argv: list[str]) -> int:
+    """The command line that has ``argv[0]``: gan_course's, the classroom's or the tools'."""
+    return {"site": tools_main, "student": classroom_main, "slides": classroom_main}.get(argv[0], course_main)(argv)
 
 
 def _files(root: Path) -> set[Path]:

@@ -12,8 +12,8 @@ from gan_course.data import Ring
 from gan_course.experiments import get_preset
 from gan_course.config import GANConfig
 from gan_course.metrics import N_RING_METRIC, mode_coverage, ring_metrics
-from gan_course.modecollapse import same_mode_share
-from gan_course.tools.robustness import unequal_figures
+from gan_course.lessons.nb04_mode_collapse import same_mode_share
+from tools.robustness import unequal_figures
 from gan_course.train import lr_factor, train
 from helpers import assert_table_reproduced, study_figures
 
@@ -233,8 +233,8 @@ def test_the_shipped_ring_runs_give_what_training_seed_0_gives(name):
     gives now, to six significant digits (trained again by the table's check, or with every seed when the table is
     not used)."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
-    from gan_course.tools.shipped import COMMAND
-    from gan_course.tools.studies.nb04 import ring_figures
+    from tools.shipped import COMMAND
+    from tools.studies.nb04 import ring_figures
     from helpers import same_build
 
     same_build(name)

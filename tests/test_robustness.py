@@ -1,10 +1,10 @@
-"""``python -m gan_course seeds``: one line per preset and seed, with the figure the notebook asserts."""
+"""``python -m tools seeds``: one line per preset and seed, with the figure the notebook asserts."""
 
 import numpy as np
 import pytest
 
-from gan_course.__main__ import main
-from gan_course.tools.robustness import parse_seeds
+from tools.__main__ import main
+from tools.robustness import parse_seeds
 
 
 @pytest.mark.parametrize("text, seeds", [("0-4", [0, 1, 2, 3, 4]), ("3", [3]), ("0,3,5", [0, 3, 5]),
@@ -45,7 +45,7 @@ def test_an_unknown_preset_fails_before_training(capsys):
 
 
 def _fake_study(monkeypatch, knob: dict):
-    from gan_course.tools import robustness
+    from tools import robustness
 
     study = robustness.Study("fake", "00", "a study that trains nothing",
                              lambda seed, steps: {"value": seed * 2, "array": np.arange(2)},
@@ -55,44 +55,44 @@ def _fake_study(monkeypatch, knob: dict):
 
 
 def test_saved_results_load_back_per_seed_with_the_command_that_made_them(monkeypatch, tmp_path, capsys):
-    from gan_course.tools.robustness import load_results, run_seeds
+    from tools.robustness import load_results, run_seeds
 
     _fake_study(monkeypatch, {"lr": 1e-3})
     assert run_seeds(["fake"], [0, 3], save=True, directory=tmp_path) == 0
     assert "fake                 seed  3  value 6" in capsys.readouterr().out
     record = load_results("fake", tmp_path)
     assert record["seeds"] == {0: {"value": 0, "array": [0, 1]}, 3: {"value": 6, "array": [0, 1]}}
-    assert record["command"] == "python -m gan_course seeds fake --seeds 0,3 --save"
+    assert record["command"] == "python -m tools seeds fake --seeds 0,3 --save"
 
 
 def test_results_made_with_other_settings_are_stale(monkeypatch, tmp_path):
-    from gan_course.tools.robustness import StaleResults, load_results, run_seeds
+    from tools.robustness import StaleResults, load_results, run_seeds
 
     knob = {"lr": 1e-3}
     _fake_study(monkeypatch, knob)
     run_seeds(["fake"], [0], save=True, directory=tmp_path)
     _fake_study(monkeypatch, {"lr": 2e-3})  # a TA changed the setting
-    with pytest.raises(StaleResults, match="remake it with `python -m gan_course seeds fake --seeds 0 --save`"):
+    with pytest.raises(StaleResults, match="remake it with `python -m tools seeds fake --seeds 0 --save`"):
         load_results("fake", tmp_path)
 
 
 def test_missing_results_say_how_to_make_them(tmp_path):
-    from gan_course.tools.robustness import load_results
+    from tools.robustness import load_results
 
-    with pytest.raises(FileNotFoundError, match="python -m gan_course seeds ring --seeds 0-9 --save"):
+    with pytest.raises(FileNotFoundError, match="python -m tools seeds ring --seeds 0-9 --save"):
         load_results("ring", tmp_path)
 
 
 def test_every_saved_results_file_matches_the_code():
     """A TA who changes a preset learns here which results files to remake."""
-    from gan_course.tools.robustness import RESULTS_DIR, load_results
+    from tools.robustness import RESULTS_DIR, load_results
 
     for path in sorted(RESULTS_DIR.glob("*.json")):
         load_results(path.stem)  # raises StaleResults with the command
 
 
 def test_unequal_figures_compares_every_digit_but_not_the_timings():
-    from gan_course.tools.robustness import unequal_figures
+    from tools.robustness import unequal_figures
 
     saved = {"fd": 91.8, "seconds": 40.0, "arm": {"ratio": 0.5, "control_seconds": 3.0}, "steps": 6000}
     assert unequal_figures({**saved, "seconds": 41.2, "arm": {"ratio": 0.5, "control_seconds": 2.9}}, saved) == []
@@ -106,7 +106,7 @@ def test_unequal_figures_compares_every_digit_but_not_the_timings():
 
 def _counting_study(monkeypatch, value):
     """A fake study whose figure for a seed is ``value(seed)``; returns the list of seeds it trained."""
-    from gan_course.tools import robustness
+    from tools import robustness
 
     trained = []
 
@@ -120,7 +120,7 @@ def _counting_study(monkeypatch, value):
 
 
 def test_a_saved_table_is_reused_when_one_seed_trained_again_gives_its_row(monkeypatch, tmp_path):
-    from gan_course.tools.robustness import run_seeds
+    from tools.robustness import run_seeds
     from helpers import study_figures
 
     trained = _counting_study(monkeypatch, lambda seed: seed * 2)
@@ -132,7 +132,7 @@ def test_a_saved_table_is_reused_when_one_seed_trained_again_gives_its_row(monke
 
 
 def test_a_table_the_code_no_longer_makes_is_named_and_every_seed_trained_here(monkeypatch, tmp_path):
-    from gan_course.tools.robustness import run_seeds
+    from tools.robustness import run_seeds
     from helpers import assert_table_reproduced, study_figures
 
     trained = _counting_study(monkeypatch, lambda seed: seed * 2)
@@ -142,7 +142,7 @@ def test_a_table_the_code_no_longer_makes_is_named_and_every_seed_trained_here(m
     assert sorted(trained) == [0, 1, 2] and figures.checked is None
     assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 6}
     assert "training seed 1 of 'fake' again gives other value than fake.json: remake it with " \
-           "`python -m gan_course seeds fake --seeds 0,1,2 --save`" in figures.not_reused
+           "`python -m tools seeds fake --seeds 0,1,2 --save`" in figures.not_reused
     with pytest.raises(AssertionError, match="remake it with"):
         assert_table_reproduced(figures)
 
@@ -161,7 +161,7 @@ def _other_maker() -> str:
 def test_a_table_made_on_another_build_is_not_compared_but_every_seed_trained_here(monkeypatch, tmp_path, cpu):
     import json
 
-    from gan_course.tools.robustness import run_seeds
+    from tools.robustness import run_seeds
     from helpers import assert_table_reproduced, study_figures
 
     cpu = _other_maker() if cpu == "other maker" else cpu
@@ -180,7 +180,7 @@ def test_saving_beside_a_table_made_on_another_build_keeps_it_and_the_tests_here
                                                                                                      tmp_path):
     import json
 
-    from gan_course.tools.robustness import build_here, results_path, run_seeds
+    from tools.robustness import build_here, results_path, run_seeds
     from helpers import assert_table_reproduced, study_figures
 
     trained = _counting_study(monkeypatch, lambda seed: seed * 2)
@@ -201,7 +201,7 @@ def test_saving_beside_a_table_made_on_another_build_keeps_it_and_the_tests_here
 
 
 def test_a_seed_the_table_lacks_is_named(monkeypatch, tmp_path):
-    from gan_course.tools.robustness import run_seeds
+    from tools.robustness import run_seeds
     from helpers import study_figures
 
     _counting_study(monkeypatch, lambda seed: seed)

@@ -5,8 +5,8 @@ import torch
 
 from gan_course.config import GANConfig
 from gan_course.data import load_mnist
-from gan_course.round_exercise import as_round_fn, check_round, diagnose_round, verdict
-from gan_course.round_steps import f_acc, modified_loss
+from gan_course.lessons.nb07_exercise.round_exercise import as_round_fn, check_round, diagnose_round, verdict
+from gan_course.lessons.nb07_exercise.round_steps import f_acc, modified_loss
 from gan_course.train import train, train_round as course_round
 from round_mistakes import MISTAKES, define, planted, solution_source
 

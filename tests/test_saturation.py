@@ -7,7 +7,7 @@ from gan_course.config import GANConfig
 from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.losses import loss_curves
-from gan_course.saturation import (CHECKPOINT_NAMES, LossCurveWidget, chain_on_fakes, compare_losses,
+from gan_course.lessons.nb03_saturation import (CHECKPOINT_NAMES, LossCurveWidget, chain_on_fakes, compare_losses,
                                    differs_from_package, early_values, head_start, strong_d_config)
 from gan_course.train import new_state, train
 from helpers import assert_table_reproduced, study_fixtures

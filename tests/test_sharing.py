@@ -7,7 +7,7 @@ import torch
 
 from gan_course.data import Digits, load_mnist
 from gan_course.experiments import get_preset
-from gan_course.sharing import (ARMS, CGAN, REGIMES, arm_settings, class_seed, compare, decode_images,
+from gan_course.lessons.nb06_conditional.sharing import (ARMS, CGAN, REGIMES, arm_settings, class_seed, compare, decode_images,
                                 encode_images, few_shot, train_and_held_out)
 
 CGAN_CONFIG = get_preset("cgan").config

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gan_course.checkpoints import SHIPPED_RUNS, load_run
-from gan_course.tools.shipped import COMMAND, SHIPPED, stale_reason
+from tools.shipped import COMMAND, SHIPPED, stale_reason
 from helpers import same_build, unequal_nets
 
 

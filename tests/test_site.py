@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from gan_course.tools import site
-from gan_course.tools.widget_html import NOTE, STATE, VIEW, model_html, static_widget_outputs
+from tools import site
+from tools.widget_html import NOTE, STATE, VIEW, model_html, static_widget_outputs
 
 PNG = base64.b64encode(b"\x89PNG fake").decode()
 
@@ -78,7 +78,7 @@ def test_a_shell_comment_in_a_folded_code_block_stays_a_comment():
 def test_an_empty_formula_draws_nothing_and_a_formula_becomes_mathml():
     pytest.importorskip("jupyter_book")  # the site's extra (Sphinx, docutils) with latex2mathml beside it
     pytest.importorskip("latex2mathml")
-    from gan_course.tools.mathml import to_mathml
+    from tools.mathml import to_mathml
 
     assert to_mathml(" ", "inline") == ""
     assert to_mathml("x^2", "inline").startswith("<math")
@@ -146,7 +146,7 @@ def test_nbval_s_run_is_kept_for_the_site_as_the_site_s_own_run_would_write_it(t
     nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("raise ValueError('no')")]),
                    tmp_path / "bad.ipynb")
     kept_dir = tmp_path / "kept"
-    env = {**os.environ, "GAN_COURSE_SITE_CACHE": str(kept_dir), "PYTHONPATH": str(tests)}
+    env = {**os.environ, "GAN_COURSE_SITE_CACHE": str(kept_dir), "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])}
     run = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "course_session", "-p",
                           "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q", "good.ipynb", "bad.ipynb"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)

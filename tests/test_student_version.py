@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from gan_course.notebook_client import CourseNotebookClient
+from classroom.notebook_client import CourseNotebookClient
 from gan_course.outdir import mark
-from gan_course.student import (BEGIN, END, GENERIC_HINT, StudentVersionError, main, make_student_version,
+from classroom.student import (BEGIN, END, GENERIC_HINT, StudentVersionError, main, make_student_version,
                                 student_notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_unbalanced_markers_name_the_cell_and_line(tmp_path, source, message):
 def one_line_error(capsys, argv: list[str]) -> str:
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("python -m gan_course student: error: "), err
+    assert err.count("\n") == 1 and err.startswith("python -m classroom student: error: "), err
     return err
 
 
@@ -268,7 +268,7 @@ def test_every_solution_region_of_notebook_07_became_raise_not_implemented(stude
 
 
 def test_the_command_writes_the_same_student_version(student07, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "gan_course", "student", str(NB07), "--out", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "classroom", "student", str(NB07), "--out", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     written = tmp_path / NB07.name
@@ -324,7 +324,7 @@ def test_an_existing_student_copy_is_replaced_not_written_through(tmp_path):
     assert keep.read_text() == "old" and "raise NotImplementedError" in (out / "07.ipynb").read_text()
 
 
-# --- the whole course: python -m gan_course student notebooks/ --out student/ -------------------------
+# --- the whole course: python -m classroom student notebooks/ --out student/ -------------------------
 
 def tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))

@@ -1,11 +1,12 @@
 import math
+from functools import partial
 
 import pytest
 import torch
 
 from gan_course.data import load_mnist
 from gan_course.config import GANConfig
-from gan_course.train import HISTORY_KEYS, TrainingDiverged, train
+from gan_course.train import HISTORY_KEYS, TrainingDiverged, train, train_round
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, log_every=5, snapshot_every=10)
 
@@ -56,7 +57,8 @@ def test_k_d_steps_and_l_g_steps_per_round(digits):
         counts["g"] += 1
         return -torch.nn.functional.logsigmoid(fake).mean()
 
-    train(TINY.replace(d_steps=3, g_steps=2), digits, steps=4, d_loss_fn=d_loss, g_loss_fn=g_loss, progress=False)
+    train(TINY.replace(d_steps=3, g_steps=2), digits, steps=4, progress=False,
+          round_fn=partial(train_round, d_loss_fn=d_loss, g_loss_fn=g_loss))
     assert counts == {"d": 12, "g": 8}
 
 
@@ -67,7 +69,8 @@ def test_a_seconds_budget_stops_training(digits):
 
 def test_nan_loss_stops_with_a_clear_error(digits):
     with pytest.raises(TrainingDiverged, match="generator loss became nan at step 1"):
-        train(TINY, digits, steps=3, g_loss_fn=lambda fake: fake.mean() * math.nan, progress=False)
+        train(TINY, digits, steps=3, progress=False,
+              round_fn=partial(train_round, g_loss_fn=lambda fake: fake.mean() * math.nan))
 
 
 def test_d_is_unfrozen_after_training_so_it_can_be_trained_again(digits):

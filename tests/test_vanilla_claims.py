@@ -13,10 +13,10 @@ import torch
 
 from gan_course.curves import ABOVE_CHANCE
 from gan_course.experiments import get_preset
-from gan_course.latent import LIKE_RANDOM, MOVES
+from gan_course.lessons.nb02_vanilla.latent import LIKE_RANDOM, MOVES
 from gan_course.metrics import digit_fd
 from gan_course.seeding import seed_everything
-from gan_course.tools.robustness import unequal_figures
+from tools.robustness import unequal_figures
 from gan_course.train import build_models
 from helpers import assert_table_reproduced, study_fixtures
 
@@ -32,8 +32,8 @@ def test_the_shipped_vanilla_run_is_what_training_seed_0_gives(study):
     """Notebook 02 loads the shipped `vanilla` run: its history and its G's figures (FD on 2,000 samples, the z
     sweeps) must be, to six significant digits, those of training seed 0 now."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
-    from gan_course.tools.shipped import COMMAND
-    from gan_course.tools.studies.nb02 import vanilla_02_figures
+    from tools.shipped import COMMAND
+    from tools.studies.nb02 import vanilla_02_figures
     from helpers import same_build
 
     same_build("vanilla")

@@ -10,7 +10,8 @@ from gan_course.data import load_mnist
 from gan_course.config import GANConfig
 from gan_course.plots import plot_history
 from gan_course.train import train
-from gan_course.widgets import PROBE, LatentInterpolation, LiveView, RetrainWidget, SnapshotScrubber, interpolate
+from gan_course.lessons.nb02_vanilla.widgets import LatentInterpolation, LiveView, RetrainWidget, SnapshotScrubber, interpolate
+from gan_course.widgets import PROBE
 
 TINY = GANConfig(g_hidden=(32,), d_hidden=(32,), batch_size=16, snapshot_every=5, n_snapshot=8)
 

@@ -1,4 +1,4 @@
-"""The course's website, built with ``python -m gan_course site``, opened page by page in Chromium.
+"""The course's website, built with ``python -m tools site``, opened page by page in Chromium.
 
 Every page loads with no console error and no request beyond 127.0.0.1; every notebook page shows as many
 images as its executed notebook has (figures, and the figures inside the widgets' saved state); the landing
@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from gan_course.tools import site
+from tools import site
 
 pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.stem for p in site.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))

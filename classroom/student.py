@@ -1,0 +1,208 @@
+"""The student edition of the course: solutions, answers and instructor material out, everything else kept.
+
+For each instructor notebook:
+
+- in code cells (the nbgrader convention), every region between a ``### BEGIN SOLUTION`` line and an
+  ``### END SOLUTION`` line becomes ``raise NotImplementedError("<hint>")`` at the indentation of the BEGIN
+  line; the hint is the text of a ``### HINT: ...`` line inside the region, else a generic one. Put regions
+  inside function bodies, so that the cell still runs and the function raises when called (the checkers
+  turn that into "not implemented yet: <name>"). Regions between ``### BEGIN HIDDEN TESTS`` and
+  ``### END HIDDEN TESTS`` (instructor-only asserts) are removed;
+- cells tagged ``answer`` or ``instructor`` are removed, and so is every instructor note: a markdown
+  paragraph that opens with ``*Instructors:*`` (or ``**Instructor:**``, any case); a cell left empty goes too;
+- outputs, execution counts and saved widget state are cleared.
+
+Everything else (``predict`` prompts, questions, hints in ``<details>``, metadata) is left exactly as it is.
+``python -m classroom student notebooks/ --out student/`` calls :func:`main` (notebooks or folders of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from gan_course.outdir import OutDirError, check_out_dir, mark
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+HINT = re.compile(r"^\s*### HINT:\s*(.*?)\s*$")
+GENERIC_HINT = "your code here: replace this line with your solution"
+REMOVED_TAGS = ("answer", "instructor")
+INSTRUCTOR_NOTE = re.compile(r"^\s*(\*\*?|_)(for the )?instructors?\b", re.IGNORECASE)
+
+
+class StudentVersionError(ValueError):
+    """The instructor notebook cannot be turned into a student version; the message says why."""
+
+
+def _strip_cell(source: str, where: str) -> tuple[str, int]:
+    """The cell's source with its regions replaced, and the number of solution regions."""
+    out: list[str] = []
+    open_marker: tuple[str, int, str] | None = None  # (marker, line number, indentation)
+    hint: str | None = None
+    n_solutions = 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = line.strip()
+        if marker in (BEGIN, BEGIN_HIDDEN):
+            if open_marker:
+                raise StudentVersionError(f"{where}, line {number}: {marker!r} inside the region opened by "
+                                          f"{open_marker[0]!r} at line {open_marker[1]}; close it first")
+            open_marker, hint = (marker, number, line[: len(line) - len(line.lstrip())]), None
+        elif marker in (END, END_HIDDEN):
+            opener = BEGIN if marker == END else BEGIN_HIDDEN
+            if not open_marker or open_marker[0] != opener:
+                raise StudentVersionError(f"{where}, line {number}: {marker!r} without a matching {opener!r} before it")
+            if open_marker[0] == BEGIN:
+                message = (hint or GENERIC_HINT).replace("\\", "\\\\").replace('"', '\\"')
+                out.append(f'{open_marker[2]}raise NotImplementedError("{message}")')
+                n_solutions += 1
+            open_marker = None
+        elif open_marker:
+            match = HINT.match(line)
+            if match and open_marker[0] == BEGIN and match.group(1):
+                hint = match.group(1)
+        else:
+            out.append(line)
+    if open_marker:
+        raise StudentVersionError(f"{where}, line {open_marker[1]}: {open_marker[0]!r} is never closed")
+    return "\n".join(out), n_solutions
+
+
+def without_instructor_notes(markdown: str) -> str:
+    """``markdown`` without the paragraphs that open with an instructor note (``*Instructors:* ...``)."""
+    paragraphs = re.split(r"\n\s*\n", markdown)
+    if not any(INSTRUCTOR_NOTE.match(p) for p in paragraphs):
+        return markdown  # untouched, byte for byte
+    return "\n\n".join(p for p in paragraphs if not INSTRUCTOR_NOTE.match(p)).strip("\n")
+
+
+def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple[nbformat.NotebookNode, int]:
+    """A student copy of ``nb`` (see the module's docstring); and the number of solution regions replaced."""
+    nb = nbformat.from_dict(nb)  # a deep copy
+    kept, total = [], 0
+    for index, cell in enumerate(nb.cells, start=1):
+        if set(cell.get("metadata", {}).get("tags", [])) & set(REMOVED_TAGS):
+            continue
+        if cell.cell_type == "code":
+            cell.source, n = _strip_cell(cell.source, f"{name}, cell {index}")
+            total += n
+            cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "markdown":
+            cell.source = without_instructor_notes(cell.source)
+        if cell.source.strip() or cell.cell_type == "code":
+            kept.append(cell)
+    nb.cells = kept
+    nb.metadata.pop("widgets", None)  # saved widget state belongs to the outputs
+    return nb, total
+
+
+def notebook_paths(paths: list[Path]) -> list[Path]:
+    """The notebooks named: files as given, folders as their ``*.ipynb``; StudentVersionError names a bad path."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(path.glob("*.ipynb"))
+            if not inside:
+                raise StudentVersionError(f"no notebooks (*.ipynb) in {path}")
+            found += inside
+        elif not path.exists():
+            raise StudentVersionError(f"not found: {path}")
+        elif path.suffix != ".ipynb":
+            raise StudentVersionError(f"not a notebook: {path} (expected an .ipynb file or a folder of them)")
+        else:
+            found.append(path)
+    names = [p.name for p in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise StudentVersionError(f"two notebooks named {twice[0]}: their student copies would overwrite each other")
+    return found
+
+
+def _check_out(out_dir: Path, sources: list[Path]) -> None:
+    """Refuse an ``--out`` that is a file, a source folder, or would overwrite an instructor notebook."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StudentVersionError(f"--out {out_dir} is a file; give a folder for the student copies")
+    for src in sources:
+        if out_dir.resolve() == src.parent.resolve():
+            raise StudentVersionError(f"--out {out_dir} is the folder of the instructor notebooks; the copies "
+                                      "would replace them: pick another folder, e.g. student/")
+        out = out_dir / src.name
+        if out.resolve() == src.resolve() or (out.exists() and os.path.samefile(out, src)):  # a link to it
+            raise StudentVersionError(f"--out {out_dir} would overwrite the instructor notebook {src}; "
+                                      "pick another folder")
+    try:
+        check_out_dir(out_dir, "student")
+    except OutDirError as err:
+        raise StudentVersionError(str(err)) from None
+
+
+def _student_copy(src: Path, out_dir: Path) -> tuple[nbformat.NotebookNode, Path]:
+    """The student notebook for ``src`` and where it goes; StudentVersionError on bad input."""
+    try:
+        nb = nbformat.read(src, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # noqa: BLE001 -- any unreadable file gets the same one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise StudentVersionError(f"not a notebook: {src} ({first})") from None
+    student, _ = student_notebook(nb, src.name)
+    return student, out_dir / src.name
+
+
+def _write(nb: nbformat.NotebookNode, out: Path) -> None:
+    """Write ``nb`` to a new file and rename it to ``out``: an existing file (or a hard link to one) is replaced,
+    never written through."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def make_student_version(src: Path, out_dir: Path) -> Path:
+    """Write the student version of notebook ``src`` into ``out_dir`` (same file name); returns its path."""
+    src, out_dir = Path(src), Path(out_dir)
+    (src,) = notebook_paths([src])
+    _check_out(out_dir, [src])
+    student, out = _student_copy(src, out_dir)
+    _write(student, out)
+    mark(out_dir, "student")
+    return out
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise StudentVersionError(message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``student PATH... --out DIR`` (``argv`` without the subcommand); 0 on success, 2 on bad input."""
+    parser = _Parser(prog="python -m classroom student", description="Write the student edition of notebooks.")
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks, or folders of notebooks")
+    parser.add_argument("--out", required=True, type=Path)
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        sources = notebook_paths(args.notebooks)
+        _check_out(args.out, sources)
+        copies = [_student_copy(src, args.out) for src in sources]  # check all before writing any
+    except StudentVersionError as err:
+        print(f"python -m classroom student: error: {err}", file=sys.stderr)
+        return 2
+    for student, out in copies:
+        try:
+            _write(student, out)
+        except OSError as err:
+            print(f"python -m classroom student: error: cannot write {out}: {err.strerror or err}", file=sys.stderr)
+            return 2
+        print(f"wrote {out}")
+    mark(args.out, "student")
+    return 0

@@ -1,0 +1,1 @@
+"""Notebook 07, the exercise: the checkers a student runs, and the gradient gap the exercise measures."""
