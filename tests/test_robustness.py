@@ -119,92 +119,47 @@ def _counting_study(monkeypatch, value):
     return trained
 
 
-def test_a_saved_table_is_reused_when_one_seed_trained_again_gives_its_row(monkeypatch, tmp_path):
-    from tools.robustness import run_seeds
-    from helpers import study_figures
-
-    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
-    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
-    trained.clear()
-    figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
-    assert trained == [1] and figures.checked == 1 and figures.not_reused is None
-    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 2, 2: 4}
-
-
-def test_a_table_the_code_no_longer_makes_is_named_and_every_seed_trained_here(monkeypatch, tmp_path):
+def test_the_check_seed_is_trained_here_and_the_other_rows_read_from_the_table(monkeypatch, tmp_path):
     from tools.robustness import run_seeds
     from helpers import assert_table_reproduced, study_figures
 
     trained = _counting_study(monkeypatch, lambda seed: seed * 2)
     run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
-    trained = _counting_study(monkeypatch, lambda seed: seed * 3)  # a TA changed the code, not the table
+    trained = _counting_study(monkeypatch, lambda seed: seed * 3)  # another CPU: other figures, the same code
     figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
-    assert sorted(trained) == [0, 1, 2] and figures.checked is None
-    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 6}
-    assert "training seed 1 of 'fake' again gives other value than fake.json: remake it with " \
-           "`python -m tools seeds fake --seeds 0,1,2 --save`" in figures.not_reused
+    assert trained == [1] and figures.checked == 1 and figures.stale is None
+    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 4}
+    assert_table_reproduced(figures)  # a table is fresh by its fingerprint, not by equal figures
+
+
+def test_a_table_made_with_other_settings_is_named_stale_with_the_command_that_remakes_it(monkeypatch, tmp_path):
+    from gan_course.results import load_results
+    from tools import robustness
+    from helpers import assert_table_reproduced, study_figures
+
+    _counting_study(monkeypatch, lambda seed: seed)
+    robustness.run_seeds(["fake"], [0, 1], save=True, directory=tmp_path)
+    study = robustness.STUDIES["fake"]
+    monkeypatch.setitem(robustness.STUDIES, "fake", robustness.Study(
+        "fake", "00", "", study.measure, lambda: {"lr": 2e-3}, study.line))  # a TA changed the setting
+    figures = study_figures("fake", (0, 1), check=0, directory=tmp_path)
+    assert "remake it with `python -m tools seeds fake --seeds 0,1 --save`" in figures.stale
     with pytest.raises(AssertionError, match="remake it with"):
         assert_table_reproduced(figures)
+    assert load_results("fake", tmp_path)["seeds"][1] == {"value": 1, "seconds": 1.0}  # a notebook still reads it
 
 
-def _other_maker() -> str:
-    """This machine's vector instructions on the other x86 maker: the same torch capability, other MKL code paths."""
-    import torch
-
-    from gan_course.device import cpu_kernels
-
-    other = "GenuineIntel" if cpu_kernels().endswith("AuthenticAMD") else "AuthenticAMD"
-    return f"{torch.backends.cpu.get_cpu_capability()} on {other}"
-
-
-@pytest.mark.parametrize("cpu", ["a CPU this is not", "other maker"])
-def test_a_table_made_on_another_build_is_not_compared_but_every_seed_trained_here(monkeypatch, tmp_path, cpu):
-    import json
-
-    from tools.robustness import run_seeds
-    from helpers import assert_table_reproduced, study_figures
-
-    cpu = _other_maker() if cpu == "other maker" else cpu
-    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
-    run_seeds(["fake"], [0, 1], save=True, directory=tmp_path)
-    path = tmp_path / "fake.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), "cpu": cpu}))
-    trained.clear()
-    figures = study_figures("fake", (0, 1), check=0, directory=tmp_path)
-    assert sorted(trained) == [0, 1] and figures.other_build and f"CPU kernels {cpu};" in figures.not_reused
-    with pytest.raises(pytest.skip.Exception, match="equal figures are not expected"):
-        assert_table_reproduced(figures)
-
-
-def test_saving_beside_a_table_made_on_another_build_keeps_it_and_the_tests_here_read_this_builds(monkeypatch,
-                                                                                                     tmp_path):
-    import json
-
-    from tools.robustness import build_here, results_path, run_seeds
-    from helpers import assert_table_reproduced, study_figures
-
-    trained = _counting_study(monkeypatch, lambda seed: seed * 2)
-    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
-    canonical = tmp_path / "fake.json"
-    canonical.write_text(json.dumps({**json.loads(canonical.read_text()), "cpu": _other_maker()}))
-    elsewhere = canonical.read_text()
-    trained = _counting_study(monkeypatch, lambda seed: seed * 3)  # this kind of CPU gives other figures
-    run_seeds(["fake"], [0, 1, 2], save=True, directory=tmp_path)
-    mine = results_path("fake", tmp_path, build_here())
-    assert canonical.read_text() == elsewhere, "the table the notebooks render was overwritten"
-    assert mine.parent.parent == tmp_path / "builds" and json.loads(mine.read_text())["cpu"] == build_here()[1]
-    trained.clear()
-    figures = study_figures("fake", (0, 1, 2), check=1, directory=tmp_path)
-    assert trained == [1] and figures.checked == 1
-    assert {s: r["value"] for s, r in figures.rows.items()} == {0: 0, 1: 3, 2: 6}
-    assert_table_reproduced(figures)
-
-
-def test_a_seed_the_table_lacks_is_named(monkeypatch, tmp_path):
+def test_a_seed_the_table_lacks_is_named_with_the_command_that_remakes_it(monkeypatch, tmp_path):
     from tools.robustness import run_seeds
     from helpers import study_figures
 
     _counting_study(monkeypatch, lambda seed: seed)
     run_seeds(["fake"], [0, 1], save=True, directory=tmp_path)
-    figures = study_figures("fake", (0, 1, 5), check=0, directory=tmp_path)
-    assert "has no row for seed(s) [5]" in figures.not_reused and sorted(figures.rows) == [0, 1, 5]
+    with pytest.raises(LookupError, match=r"fake.json has no row for seed\(s\) \[5\]; remake it with `python -m"):
+        study_figures("fake", (0, 1, 5), check=0, directory=tmp_path)
+
+
+def test_there_is_one_table_per_study_and_no_table_per_cpu():
+    from tools.robustness import RESULTS_DIR
+
+    assert [p.name for p in RESULTS_DIR.iterdir() if p.is_dir()] == []

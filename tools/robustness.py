@@ -1,13 +1,10 @@
 """``python -m tools seeds NAME ... --seeds 0-9 [--save]``: does a claim hold on every seed?
 
-A *study* trains once per seed and returns the figures a notebook asserts. Every preset is a study
-(modes covered and high-quality % on the ring, label accuracy and Frechet distance for the c-GAN, the
-Frechet distance and the largest class for the other MNIST presets); experiments that are not one preset
-register their own in a module of :mod:`tools.studies`, one per notebook. ``seeds`` prints one
-line per (study, seed); with ``--save`` it also writes ``notebooks/results/NAME.json``, which a notebook's instructor section reads with
-:func:`load_results` and renders, so that no number in a notebook's prose is typed by hand. The file
-records what the figures depend on (the study's *fingerprint*, e.g. the preset's config); when that
-changes, :func:`load_results` says the file is stale and gives the command that remakes it.
+A *study* (:mod:`tools.studies`) trains once per seed and returns the figures a notebook asserts. ``seeds``
+prints one line per (study, seed); with ``--save`` it writes ``notebooks/results/NAME.json``, the one table of the
+study that the notebook renders (:func:`gan_course.results.load_results`) and the slow tests assert the claims on.
+The table records what its figures depend on (the study's *fingerprint*, e.g. the preset's config); when that
+changes, :func:`load_results` here says the table is stale and gives the command that remakes it.
 """
 
 from __future__ import annotations
@@ -23,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gan_course import results
 from gan_course.device import cpu_kernels
 from tools.studies import Study, collect
 
@@ -30,8 +28,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "results"
 MAX_SEEDS = 1000  # one training each: more would run for days
 
 STUDIES: dict[str, Study] = collect()
-__all__ = ["Study", "STUDIES", "StaleResults", "build_here", "get_study", "load_every_build", "load_results", "parse_seeds",
-           "results_path", "run_seeds", "save_results", "unequal_figures"]
+__all__ = ["Study", "STUDIES", "StaleResults", "get_study", "load_results", "parse_seeds", "run_seeds",
+           "save_results", "unequal_figures"]
 
 
 def get_study(name: str) -> Study:
@@ -68,56 +66,25 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, (np.ndarray, torch.Tensor)):
         return _plain(value.tolist())
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, (np.floating,)):
+    if isinstance(value, np.floating):
         return float(value)
     return value
 
 
-def build_here() -> tuple[str, str]:
-    """This machine's torch version and CPU kernels (:func:`gan_course.device.cpu_kernels`): on one of each, a
-    study trains the same nets bit for bit."""
-    return torch.__version__, cpu_kernels()
-
-
-def results_path(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str] | None = None) -> Path:
-    """Where study ``name``'s results file is: ``NAME.json``, the table the notebooks render; with ``build``
-    (torch version, CPU kernels), the same table made on that build, kept under ``builds/`` for the tests."""
-    if build is None:
-        return directory / f"{name}.json"
-    slug = "".join(c if c.isalnum() or c in ".+-" else "-" for c in f"torch-{build[0]}-{build[1]}")
-    return directory / "builds" / slug / f"{name}.json"
-
-
-def _made_elsewhere(study: Study, directory: Path) -> bool:
-    """Whether ``NAME.json`` holds a fresh table of ``study`` made on another torch build or kind of CPU."""
-    try:
-        record = load_results(study.name, directory)
-    except (OSError, ValueError):  # missing, unreadable or stale (StaleResults is a ValueError)
-        return False
-    return (record.get("torch"), record.get("cpu")) != build_here()
-
-
 def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, directory: Path = RESULTS_DIR) -> Path:
-    """Write the figures of every seed, the study's fingerprint and the command that remakes them.
-
-    Into ``NAME.json``, unless that holds a fresh table made on another torch build or kind of CPU: that one
-    stays (the notebooks render it), and this machine's goes beside it (:func:`results_path` with the build),
-    where the tests of this kind of machine find it.
-    """
+    """Write ``NAME.json``: the figures of every seed, the study's fingerprint, the command that remakes them and
+    where they were made (torch, CPU kernels, date)."""
     seeds = sorted(per_seed)
     command = f"python -m tools seeds {study.name} --seeds {','.join(map(str, seeds))}" + \
         (f" --steps {steps}" if steps else "") + " --save"
-    torch_version, cpu = build_here()
     record = {"study": study.name, "notebook": study.notebook, "command": command,
               "fingerprint": _plain(study.fingerprint()), "steps": steps,
               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-              "torch": torch_version, "cpu": cpu, "date": datetime.date.today().isoformat(),
+              "torch": torch.__version__, "cpu": cpu_kernels(), "date": datetime.date.today().isoformat(),
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
-    path = results_path(study.name, directory)
-    if steps is None and _made_elsewhere(study, directory):
-        path = results_path(study.name, directory, build_here())
+    path = Path(directory) / f"{study.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.partial")
     tmp.write_text(json.dumps(record, indent=1) + "\n")
@@ -126,38 +93,25 @@ def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, dir
 
 
 class StaleResults(ValueError):
-    """A results file no longer matches the code that would make it."""
+    """A results table no longer matches the code that would make it."""
 
 
-def load_results(name: str, directory: Path = RESULTS_DIR, build: tuple[str, str] | None = None) -> dict[str, Any]:
-    """The saved figures of study ``name``: ``{"seeds": {seed: figures}, "command": ..., ...}``, checked fresh;
-    with ``build``, those made on that torch build and kind of CPU (see :func:`save_results`).
-
-    Raises FileNotFoundError or :class:`StaleResults` with the command that (re)makes the file.
-    """
-    return _load_checked(results_path(name, directory, build), get_study(name))
-
-
-def _load_checked(path: Path, study: Study) -> dict[str, Any]:
-    """The results file at ``path``, checked to be what ``study``'s code makes now (see :func:`load_results`)."""
-    remake = f"python -m tools seeds {study.name} --seeds 0-9 --save"
-    if not path.is_file():
-        raise FileNotFoundError(f"no saved results for {study.name!r} at {path}; make them with `{remake}`")
-    record = json.loads(path.read_text())
+def load_results(name: str, directory: Path = RESULTS_DIR) -> dict[str, Any]:
+    """Study ``name``'s table (as :func:`gan_course.results.load_results`), checked fresh: FileNotFoundError or
+    :class:`StaleResults` give the command that (re)makes it."""
+    study = get_study(name)
+    remake = f"python -m tools seeds {name} --seeds 0-9 --save"
+    try:
+        record = results.load_results(name, directory)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no saved results for {name!r} in {directory}; make them with `{remake}`") from None
     if record.get("fingerprint") != _plain(study.fingerprint()) or record.get("steps") is not None:
-        raise StaleResults(f"{path} was made with other settings than the code now has; remake it with "
+        raise StaleResults(f"{name}.json was made with other settings than the code now has; remake it with "
                            f"`{record.get('command', remake)}`")
-    record["seeds"] = {int(s): figures for s, figures in record["seeds"].items()}
     return record
 
 
-def load_every_build(name: str, directory: Path = RESULTS_DIR) -> list[dict[str, Any]]:
-    """Study ``name``'s tables from every build on disk, each checked fresh (as :func:`load_results`): ``NAME.json``
-    first, then those made on other torch builds or kinds of CPU (``builds/*/NAME.json``). The same seeds train other
-    nets on each, so a weak effect shows here how far its count moves with the rounding alone."""
-    study = get_study(name)
-    return [load_results(name, directory)] + [_load_checked(path, study)
-                                              for path in sorted((directory / "builds").glob(f"*/{name}.json"))]
+REL_TOL = 1e-6  # how far a figure may move with the thread count (see unequal_figures)
 
 
 def _untimed(figures: Any) -> Any:
@@ -167,9 +121,6 @@ def _untimed(figures: Any) -> Any:
     if isinstance(figures, list):
         return [_untimed(v) for v in figures]
     return figures
-
-
-REL_TOL = 1e-6  # how far a figure may move with the thread count (see unequal_figures)
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -183,13 +134,11 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def unequal_figures(measured: dict, saved: dict) -> list[str]:
-    """The figures (top-level keys) that differ between a seed measured now and its saved row, timings aside.
+    """The figures (top-level keys) that differ between two measurements of one trained run, timings aside: a shipped
+    run's and a fresh training's of the same seed on the machine that trained the shipped one (tests/test_ring.py).
 
-    On the torch build and CPU that made the file a study trains the same nets, bit for bit, so a change to the
-    training code moves its figures far. What is left is rounding: a sum over a large tensor adds in another order
-    with another number of threads (a results file is made with every core, the tests run one thread per worker),
-    which moves a float figure by a few units in its last place (measured: at most 8e-8 of itself). Floats are
-    therefore compared to :data:`REL_TOL` of themselves, and everything else exactly.
+    There the nets are equal bit for bit; what is left is rounding of sums over large tensors with another thread
+    count (measured: at most 8e-8 of a figure). Floats are compared to :data:`REL_TOL` of themselves, the rest exactly.
     """
     a, b = _untimed(_plain(measured)), _untimed(_plain(saved))
     return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not _close(a[k], b[k]))
@@ -197,7 +146,7 @@ def unequal_figures(measured: dict, saved: dict) -> list[str]:
 
 def run_seeds(names: list[str], seeds: list[int], steps: int | None = None, save: bool = False,
               directory: Path = RESULTS_DIR) -> int:
-    """Print one line per (study, seed); with ``save``, write each study's results file."""
+    """Print one line per (study, seed); with ``save``, write each study's results table."""
     studies = [get_study(name) for name in names]  # an unknown name fails before any training
     start = time.perf_counter()
     for study in studies:
