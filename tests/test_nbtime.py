@@ -24,7 +24,6 @@ def test_a_clean_notebook_is_timed_and_its_slowest_cell_named(tmp_path):
     r = time_notebook(path)
     assert r["error"] is None
     assert r["slowest_cell"] == 2 and r["slowest_seconds"] >= 0.3 and r["seconds"] >= r["slowest_seconds"]
-    assert 0.3 <= r["slowest_kernel_seconds"] <= r["slowest_seconds"] and r["warnings"] == []
 
 
 def test_a_failing_cell_is_reported_with_its_index_and_exit_code_1(tmp_path, capsys):
@@ -47,13 +46,10 @@ def test_a_missing_notebook_is_refused(tmp_path):
         notebook_paths([str(tmp_path / "missing.ipynb")])
 
 
-def test_the_kernel_s_own_time_is_read_from_its_stamps():
-    from tools.nbtime import kernel_seconds
-
-    cell = {"metadata": {"execution": {"iopub.execute_input": "2026-11-28T04:00:00.250Z",
-                                       "shell.execute_reply": "2026-11-28T04:00:02.000Z"}}}
-    assert kernel_seconds(cell) == 1.75
-    assert kernel_seconds({"metadata": {}}) is None
+def test_a_cell_past_its_timeout_is_named_with_the_timeout(tmp_path):
+    path = _write(tmp_path / "slow.ipynb", "x = 1", "import time; time.sleep(30)")
+    r = time_notebook(path, timeout=2)
+    assert r["error"] == "cell 2: still running after 2 s (the per-cell --timeout)"
 
 
 def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
@@ -64,14 +60,10 @@ def test_a_run_that_stalls_is_stopped_at_the_wall_and_run_again(tmp_path):
                   "if not marker.exists():\n    marker.write_text('x')\n    time.sleep(120)")
     r = time_notebook(path, wall=15, attempts=2)
     assert r["error"] is None and r["seconds"] < 15
-    assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("nbtime: cell 1 sent at "), r["stalls"]
-    # where it stood: the kernel had begun cell 1 (its execute_input gave the count) and the client awaited the reply
-    assert "; cell 1 has 0 outputs, execution count 1; " in r["stalls"][0], r["stalls"]
-    assert "; unread on shell: nothing; " in r["stalls"][0], r["stalls"]  # the kernel sleeps: no reply yet
-    assert "waiting: NotebookClient._async_poll_for_reply at client.py:" in r["stalls"][0], r["stalls"]
+    assert len(r["stalls"]) == 1 and r["stalls"][0].startswith("stopped after 15 s, at cell 1 ("), r["stalls"]
 
 
 def test_a_run_that_stalls_every_time_is_reported_with_the_wall(tmp_path):
     path = _write(tmp_path / "hangs.ipynb", "import time; time.sleep(120)")
     r = time_notebook(path, wall=10, attempts=1)
-    assert len(r["stalls"]) == 1 and r["error"] == "no result after 10 s, 1 time (the runner stalled)"
+    assert r["error"].startswith("no result after 10 s, 1 time: the run stalled (stopped after 10 s, at cell 1 (")
