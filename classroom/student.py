@@ -10,10 +10,14 @@ For each instructor notebook:
   ``### END HIDDEN TESTS`` (instructor-only asserts) are removed;
 - cells tagged ``answer`` or ``instructor`` are removed, and so is every instructor note: a markdown
   paragraph that opens with ``*Instructors:*`` (or ``**Instructor:**``, any case); a cell left empty goes too;
-- outputs, execution counts and saved widget state are cleared.
+- outputs, execution counts and saved widget state are cleared (the site keeps them: ``keep_outputs``).
 
 Everything else (``predict`` prompts, questions, hints in ``<details>``, metadata) is left exactly as it is.
-``python -m classroom student notebooks/ --out student/`` calls :func:`main` (notebooks or folders of them).
+
+``python -m classroom student notebooks/ --out student/`` (:func:`main`) writes the folder a student is handed:
+the student notebooks, the results tables they read (``results/`` beside them, copied into ``student/results/``),
+the course's package as a wheel built from this checkout (the GAN and the lessons; not ``classroom/`` nor
+``tools/``), and a README.md with the one install command. Files are written readable by all (0644).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
+import stat
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +42,8 @@ HINT = re.compile(r"^\s*### HINT:\s*(.*?)\s*$")
 GENERIC_HINT = "your code here: replace this line with your solution"
 REMOVED_TAGS = ("answer", "instructor")
 INSTRUCTOR_NOTE = re.compile(r"^\s*(\*\*?|_)(for the )?instructors?\b", re.IGNORECASE)
+CHECKOUT = Path(__file__).resolve().parents[1]  # the course's project: pyproject.toml, gan_course/
+CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 
 
 class StudentVersionError(ValueError):
@@ -82,8 +91,11 @@ def without_instructor_notes(markdown: str) -> str:
     return "\n\n".join(p for p in paragraphs if not INSTRUCTOR_NOTE.match(p)).strip("\n")
 
 
-def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple[nbformat.NotebookNode, int]:
-    """A student copy of ``nb`` (see the module's docstring); and the number of solution regions replaced."""
+def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook",
+                     keep_outputs: bool = False) -> tuple[nbformat.NotebookNode, int]:
+    """A student copy of ``nb`` (see the module's docstring); and the number of solution regions replaced.
+
+    ``keep_outputs``: the outputs and widget state stay (the site's student pages show an executed notebook)."""
     nb = nbformat.from_dict(nb)  # a deep copy
     kept, total = [], 0
     for index, cell in enumerate(nb.cells, start=1):
@@ -92,13 +104,15 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> tuple
         if cell.cell_type == "code":
             cell.source, n = _strip_cell(cell.source, f"{name}, cell {index}")
             total += n
-            cell.outputs, cell.execution_count = [], None
+            if not keep_outputs:
+                cell.outputs, cell.execution_count = [], None
         elif cell.cell_type == "markdown":
             cell.source = without_instructor_notes(cell.source)
         if cell.source.strip() or cell.cell_type == "code":
             kept.append(cell)
     nb.cells = kept
-    nb.metadata.pop("widgets", None)  # saved widget state belongs to the outputs
+    if not keep_outputs:
+        nb.metadata.pop("widgets", None)  # saved widget state belongs to the outputs
     return nb, total
 
 
@@ -110,18 +124,25 @@ def notebook_paths(paths: list[Path]) -> list[Path]:
             inside = sorted(path.glob("*.ipynb"))
             if not inside:
                 raise StudentVersionError(f"no notebooks (*.ipynb) in {path}")
-            found += inside
+            found += [_regular(p) for p in inside]
         elif not path.exists():
             raise StudentVersionError(f"not found: {path}")
         elif path.suffix != ".ipynb":
             raise StudentVersionError(f"not a notebook: {path} (expected an .ipynb file or a folder of them)")
         else:
-            found.append(path)
+            found.append(_regular(path))
     names = [p.name for p in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise StudentVersionError(f"two notebooks named {twice[0]}: their student copies would overwrite each other")
     return found
+
+
+def _regular(path: Path) -> Path:
+    """``path``, or StudentVersionError when it is not a regular file (a FIFO would block the read for ever)."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise StudentVersionError(f"not a regular file: {path} (a notebook is an .ipynb file)")
+    return path
 
 
 def _check_out(out_dir: Path, sources: list[Path]) -> None:
@@ -154,18 +175,92 @@ def _student_copy(src: Path, out_dir: Path) -> tuple[nbformat.NotebookNode, Path
     return student, out_dir / src.name
 
 
-def _write(nb: nbformat.NotebookNode, out: Path) -> None:
-    """Write ``nb`` to a new file and rename it to ``out``: an existing file (or a hard link to one) is replaced,
-    never written through."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+def _mkdir(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each readable by all (0755, whatever the umask)."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        os.chmod(made, 0o755)
+
+
+def _write_bytes(data: bytes, out: Path) -> None:
+    """Write ``data`` to a new file, readable by all (0644), and rename it to ``out``: an existing file (or a hard
+    link to one) is replaced, never written through."""
+    _mkdir(out.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # readable by the other users of a shared folder (a temporary file starts 0600)
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _write(nb: nbformat.NotebookNode, out: Path) -> None:
+    """Write notebook ``nb`` to ``out`` (see :func:`_write_bytes`)."""
+    text = nbformat.writes(nb)
+    _write_bytes((text if text.endswith("\n") else text + "\n").encode("utf-8"), out)
+
+
+def results_files(sources: list[Path]) -> dict[Path, Path]:
+    """What the notebooks read: every file under ``results/`` beside each notebook, keyed by its path inside the
+    student's ``results/``; StudentVersionError names one that is not a regular file."""
+    found: dict[Path, Path] = {}
+    for folder in sorted({src.parent / "results" for src in sources}):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_dir() or "__pycache__" in path.parts:
+                continue
+            found[path.relative_to(folder)] = _regular(path)
+    return found
+
+
+def build_wheel(checkout: Path = CHECKOUT) -> tuple[str, bytes]:
+    """The course's package as a wheel (file name, bytes), built offline from a copy of ``checkout`` (the checkout's
+    own build/ folder is neither read nor written); StudentVersionError with pip's last line if it fails."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dist = Path(tmp) / "src", Path(tmp) / "dist"
+        shutil.copytree(checkout / "gan_course", src / "gan_course", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(checkout / name, src / name)
+        pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+               "-w", str(dist), str(src)]
+        done = subprocess.run(pip, capture_output=True, text=True)
+        wheels = sorted(dist.glob("gan_course-*.whl"))
+        if done.returncode != 0 or len(wheels) != 1:
+            last = (done.stderr.strip() or done.stdout.strip() or "no wheel written").splitlines()[-1]
+            raise StudentVersionError(f"cannot build the course's wheel from {checkout}: {last}")
+        return wheels[0].name, wheels[0].read_bytes()
+
+
+def readme(wheel: str) -> str:
+    """The student folder's README.md: the one install command, and how to open the notebooks."""
+    return f"""# GANs: the course's notebooks
+
+Install the course once, from this folder, with Python 3.10 or later. In a virtual environment:
+
+```bash
+python -m venv .venv && . .venv/bin/activate    # on Windows: .venv\\Scripts\\activate
+pip install {wheel}
+```
+
+On a laptop without an NVIDIA GPU, install PyTorch's CPU-only build first (a few hundred MB instead of
+several GB with CUDA, as PyTorch's own install instructions describe), then the line above:
+
+```bash
+{CPU_TORCH}
+```
+
+Open the notebooks from this folder (they read the tables in `results/` beside them), starting with 01:
+
+```bash
+jupyter lab
+```
+
+In notebook 07 you write the code: each `raise NotImplementedError(...)` marks a place for it, and its
+message is a hint. Next time, activate the environment (`. .venv/bin/activate`) and run `jupyter lab`.
+"""
 
 
 def make_student_version(src: Path, out_dir: Path) -> Path:
@@ -194,15 +289,28 @@ def main(argv: list[str] | None = None) -> int:
         sources = notebook_paths(args.notebooks)
         _check_out(args.out, sources)
         copies = [_student_copy(src, args.out) for src in sources]  # check all before writing any
+        results = results_files(sources)
+        wheel, wheel_bytes = build_wheel()
     except StudentVersionError as err:
         print(f"python -m classroom student: error: {err}", file=sys.stderr)
         return 2
-    for student, out in copies:
+    files = [(out, lambda out=out, nb=student: _write(nb, out)) for student, out in copies]
+    files += [(args.out / "results" / rel, lambda out=args.out / "results" / rel, src=src:
+               _write_bytes(src.read_bytes(), out)) for rel, src in results.items()]
+    files += [(args.out / wheel, lambda: _write_bytes(wheel_bytes, args.out / wheel)),
+              (args.out / "README.md", lambda: _write_bytes(readme(wheel).encode(), args.out / "README.md"))]
+    for out, write in files:
         try:
-            _write(student, out)
+            write()
         except OSError as err:
             print(f"python -m classroom student: error: cannot write {out}: {err.strerror or err}", file=sys.stderr)
             return 2
-        print(f"wrote {out}")
+        if out.suffix == ".ipynb":
+            print(f"wrote {out}")
+    for older in args.out.glob("gan_course-*.whl"):  # an earlier run's wheel: one install command, one wheel
+        if older.name != wheel:
+            older.unlink()
     mark(args.out, "student")
+    print(f"wrote {len(results)} results file(s) in {args.out / 'results'}, {args.out / wheel} and "
+          f"{args.out / 'README.md'}")
     return 0

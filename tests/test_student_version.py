@@ -406,3 +406,42 @@ def test_every_student_copy_that_differs_runs_to_the_end_without_an_error(editio
     os.environ["GAN_COURSE_OFFLINE"] = "1"
     nb = nbformat.read(edition / name, as_version=4)
     CourseNotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+
+def test_a_fifo_named_like_a_notebook_is_refused_without_reading_it(tmp_path, capsys):
+    fifo = tmp_path / "x.ipynb"
+    os.mkfifo(fifo)  # reading it would block for ever
+    assert main([str(fifo), "--out", str(tmp_path / "student")]) == 2
+    assert f"not a regular file: {fifo}" in capsys.readouterr().err
+
+
+def test_the_folder_holds_the_results_tables_the_notebooks_read(edition):
+    tables = sorted(p.relative_to(NOTEBOOKS / "results") for p in (NOTEBOOKS / "results").rglob("*") if p.is_file())
+    assert tables and sorted(p.relative_to(edition / "results") for p in (edition / "results").rglob("*")
+                             if p.is_file()) == tables
+
+
+def test_the_folder_holds_one_wheel_of_the_package_without_the_classroom_or_the_tools(edition):
+    import zipfile
+
+    (wheel,) = edition.glob("gan_course-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert "gan_course" in tops and not tops & {"classroom", "tools", "tests", "notebooks"}, tops
+
+
+def test_the_readme_gives_one_install_command_and_the_cpu_only_torch(edition):
+    (wheel,) = edition.glob("gan_course-*.whl")
+    text = (edition / "README.md").read_text()
+    assert [line for line in text.splitlines() if line.startswith("pip install")] == [
+        f"pip install {wheel.name}", "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"]
+
+
+def test_every_file_is_readable_by_others_even_under_a_private_umask(tmp_path):
+    out = tmp_path / "student"
+    previous = os.umask(0o077)
+    try:
+        assert main([str(NB07), "--out", str(out)]) == 0
+    finally:
+        os.umask(previous)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in [out, *out.rglob("*")] if p.name != ".gan_course-student"}
+    assert set(modes.values()) <= {"0o644", "0o755"} and modes["student"] == "0o755", modes
