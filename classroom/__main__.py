@@ -21,10 +21,14 @@ def _parser() -> OneLineParser:
     student.add_argument("notebooks", nargs="+", help="notebooks, or folders of notebooks (e.g. notebooks/)")
     student.add_argument("--out", required=True, help="the folder for the student copies (not the instructor's)")
 
-    grade = sub.add_parser("grade", help="run a completed exercise notebook and grade every task")
-    grade.add_argument("notebook", type=Path)
-    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the table as JSON")
-    grade.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole notebook (default 600)")
+    grade = sub.add_parser("grade", help="grade notebook 07 submissions, each in a sandbox: one notebook or a folder")
+    grade.add_argument("notebook", type=Path, metavar="NOTEBOOK_OR_FOLDER")
+    grade.add_argument("--csv", type=Path, metavar="FILE", help="write the gradebook (one row per submission) here")
+    grade.add_argument("--feedback", type=Path, metavar="DIR",
+                       help="write STUDENT.feedback.txt per submission here (default with --csv: feedback/ beside it)")
+    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the table(s) as JSON")
+    grade.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds for the whole grading of one submission (default 120)")
 
     slides = sub.add_parser("slides", help="execute a notebook and write its reveal.js deck (NAME.slides.html beside it)")
     slides.add_argument("notebook", type=Path)
@@ -35,7 +39,7 @@ def _parser() -> OneLineParser:
 
 def _run(args) -> int:
     if args.command == "grade":
-        return run_grade(args.notebook, args.json, args.timeout)
+        return run_grade(args.notebook, args.json, args.timeout, args.csv, args.feedback)
     if args.command == "slides":
         print(f"wrote {write_slides(args.notebook, args.out, args.timeout)}")
         return 0

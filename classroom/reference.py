@@ -1,26 +1,17 @@
-r"""The exercises of notebook 07 on D's objective and G's two losses, each with its catalogue of known mistakes.
+r"""Notebook 07's reference solutions and their catalogues of known mistakes: the grader's, never the student's.
 
-The student writes each function twice:
-
-- **probability form** (``inputs="probs"``), as on the slide: the arguments are D's
-  probabilities $D(x), D(G(z)) \in (0, 1)$, shape (B,);
-- **logits form** (``inputs="logits"``, the default), the one training uses: the arguments
-  are D's logits $\ell$ with $D = \sigma(\ell)$, shape (B,), so that
-  $\log D = \log\sigma(\ell)$ and $\log(1 - D) = \log\sigma(-\ell)$ (``F.logsigmoid``)
-  stay finite even when D is certain (logits of $\pm 10^4$).
+This module lives in ``classroom/`` (not installed): the three objectives in both forms, G's two losses on
+logits for the round, and, for each exercise, the wrong versions a student is likely to write, each with the
+message that names it. :func:`exercise_data` turns them into numbers on given probes (an
+:class:`~gan_course.lessons.nb07_exercise.diagnosis.Exercise`): the student edition's checkers read those
+numbers for fixed probes from ``expected.json`` (``python -m classroom.reference`` rewrites it; a test keeps it
+equal to what this module computes), and the grader computes them for probes drawn afresh each run.
 
 | function | returns | who optimises it |
 |---|---|---|
 | ``d_objective(real, fake)`` | $f_{acc} = \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ | D maximises |
 | ``g_loss_saturating(fake)`` | $\mathbb{E}[\log(1 - D(G(z)))]$ (the original loss) | G minimises |
 | ``g_loss_non_saturating(fake)`` | $-\mathbb{E}[\log D(G(z))]$ (Goodfellow's modified loss) | G minimises |
-
-Each result is a scalar tensor (shape ()), the mean over the batch. A wrong result is compared with a
-catalogue of known mistakes (wrong sign, sum instead of mean, missing log, swapped labels, logits taken
-for probabilities, ...) by :func:`gan_course.lessons.nb07_exercise.diagnosis.diagnose`; the first one it matches names the message.
-``check_d_objective(fn)`` and its two siblings print that one line and return True or False (never raise
-for a student's mistake); ``verdict(name, fn)`` returns (passed, line) for the grader. Only misuse of a
-checker itself (an unknown ``inputs``) raises.
 """
 
 from __future__ import annotations
@@ -29,12 +20,18 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import json
+import random
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 
-from gan_course.lessons.nb07_exercise.diagnosis import Exercise, diagnose, name_of, report
+from gan_course.lessons.nb07_exercise.diagnosis import Case, Exercise
+
 
 FORMS = ("logits", "probs")
+EXPECTED = Path(__file__).resolve().parents[1] / "gan_course" / "lessons" / "nb07_exercise" / "expected.json"
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
@@ -75,6 +72,18 @@ def _non_saturating(form, fake, agg=_mean):
     return -agg(form.log_D(fake))
 
 
+@dataclass(frozen=True)
+class Spec:
+    """One exercise with its solution: what the student writes, the reference and its known wrong versions."""
+
+    name: str
+    what: str
+    formula: str
+    args: tuple[str, ...]
+    reference: Callable[..., torch.Tensor]
+    mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...]  # (message, wrong version)
+
+
 # --- the exercises and their catalogues of known mistakes --------------------------------
 
 def _confusions(form: _Form, objective: Callable) -> list[tuple[str, Callable]]:
@@ -102,7 +111,7 @@ def _log_bases(objective: Callable, form: _Form) -> list[tuple[str, Callable]]:
     ]
 
 
-def _exercise_d_objective(form: _Form) -> Exercise:
+def _exercise_d_objective(form: _Form) -> Spec:
     f = form
     mistakes = [
         ("has the wrong sign: it returns -f_acc, D's loss (what a BCE loss gives); return f_acc itself, "
@@ -124,13 +133,13 @@ def _exercise_d_objective(form: _Form) -> Exercise:
         *_confusions(f, _f_acc),
         *_log_bases(_f_acc, f),
     ]
-    return Exercise("d_objective" + ("_prob" if f is PROBS else ""), "D objective",
+    return Spec("d_objective" + ("_prob" if f is PROBS else ""), "D objective",
                      "f_acc = E[log D(x)] + E[log(1 - D(G(z)))]",
                      ("d_real", "d_fake") if f is PROBS else ("real_logits", "fake_logits"),
-                     lambda r, g: _f_acc(f, r, g), tuple(mistakes), *_probes_for(f, 2))
+                     lambda r, g: _f_acc(f, r, g), tuple(mistakes))
 
 
-def _exercise_saturating(form: _Form) -> Exercise:
+def _exercise_saturating(form: _Form) -> Spec:
     f = form
     mistakes = [
         ("has the wrong sign: it should be E[log(1 - D(G(z)))], which is <= 0 and G minimises "
@@ -149,12 +158,12 @@ def _exercise_saturating(form: _Form) -> Exercise:
         *_confusions(f, _saturating),
         *_log_bases(_saturating, f),
     ]
-    return Exercise("g_loss_saturating" + ("_prob" if f is PROBS else ""), "saturating loss",
+    return Spec("g_loss_saturating" + ("_prob" if f is PROBS else ""), "saturating loss",
                      "E[log(1 - D(G(z)))]", ("d_fake",) if f is PROBS else ("fake_logits",),
-                     lambda g: _saturating(f, g), tuple(mistakes), *_probes_for(f, 1))
+                     lambda g: _saturating(f, g), tuple(mistakes))
 
 
-def _exercise_non_saturating(form: _Form) -> Exercise:
+def _exercise_non_saturating(form: _Form) -> Spec:
     f = form
     mistakes = [
         ("has the wrong sign: it should be -E[log D(G(z))], which is >= 0 and G minimises",
@@ -172,95 +181,112 @@ def _exercise_non_saturating(form: _Form) -> Exercise:
         *_confusions(f, _non_saturating),
         *_log_bases(_non_saturating, f),
     ]
-    return Exercise("g_loss_non_saturating" + ("_prob" if f is PROBS else ""), "non-saturating loss",
+    return Spec("g_loss_non_saturating" + ("_prob" if f is PROBS else ""), "non-saturating loss",
                      "-E[log D(G(z))]", ("d_fake",) if f is PROBS else ("fake_logits",),
-                     lambda g: _non_saturating(f, g), tuple(mistakes), *_probes_for(f, 1))
+                     lambda g: _non_saturating(f, g), tuple(mistakes))
 
 
 # --- probe inputs ------------------------------------------------------------------------
 
-def _probes(form: _Form, n_args: int) -> list[tuple[torch.Tensor, ...]]:
-    """Ordinary inputs, fixed and seeded-random, of several batch sizes (float32, shape (B,))."""
-    g = torch.Generator().manual_seed(7)
-    if form is LOGITS:  # the first batch looks like probabilities, so 'log of the logits' stays finite
-        fixed = [([0.1, 0.35, 0.6, 0.85], [0.15, 0.3, 0.55, 0.8]),
-                 ([2.0, -1.0, 0.5, -3.0, 1.5], [-2.0, 0.7, -0.4, 1.2, -3.5])]
-        rand = (torch.randn(7, generator=g) * 2, torch.randn(7, generator=g) * 2)
+def _probes(form: _Form, n_args: int, rng: random.Random | None) -> list[tuple[list[float], ...]]:
+    """Ordinary inputs (B,) per argument: fixed ones (``rng`` None, the student edition's) or drawn from ``rng``."""
+    if rng is None:
+        g = torch.Generator().manual_seed(7)
+        if form is LOGITS:  # the first batch looks like probabilities, so 'log of the logits' stays finite
+            fixed = [([0.1, 0.35, 0.6, 0.85], [0.15, 0.3, 0.55, 0.8]),
+                     ([2.0, -1.0, 0.5, -3.0, 1.5], [-2.0, 0.7, -0.4, 1.2, -3.5])]
+            rand = ((torch.randn(7, generator=g) * 2).tolist(), (torch.randn(7, generator=g) * 2).tolist())
+        else:
+            fixed = [([0.1, 0.35, 0.6, 0.85], [0.15, 0.3, 0.55, 0.8]),
+                     ([0.02, 0.5, 0.97, 0.2, 0.7], [0.9, 0.05, 0.4, 0.65, 0.3])]
+            rand = ((torch.rand(7, generator=g) * 0.96 + 0.02).tolist(), (torch.rand(7, generator=g) * 0.96 + 0.02).tolist())
+        batches = fixed + [rand]
     else:
-        fixed = [([0.1, 0.35, 0.6, 0.85], [0.15, 0.3, 0.55, 0.8]),
-                 ([0.02, 0.5, 0.97, 0.2, 0.7], [0.9, 0.05, 0.4, 0.65, 0.3])]
-        rand = (torch.rand(7, generator=g) * 0.96 + 0.02, torch.rand(7, generator=g) * 0.96 + 0.02)
-    batches = [tuple(torch.tensor(v) for v in pair) for pair in fixed] + [rand]
-    if n_args == 2:
-        return batches
-    return [(b[1],) for b in batches]  # the G losses see fake batches only
+        def batch(n: int, kind: str) -> list[float]:
+            if kind == "unit":
+                return [round(rng.uniform(0.05, 0.95), 4) for _ in range(n)]
+            return [round(rng.gauss(0.0, 2.0), 4) for _ in range(n)]
+        kinds = ["unit", "unit", "unit"] if form is PROBS else ["unit", "normal", "normal"]
+        batches = [tuple(batch(n, kind) for _ in range(2)) for n, kind in zip(rng.sample(range(3, 12), 3), kinds)]
+    batches = [tuple(map(lambda v: [float(torch.tensor(x, dtype=torch.float32)) for x in v], b)) for b in batches]
+    return batches if n_args == 2 else [(b[1],) for b in batches]  # the G losses see fake batches only
 
 
 EXTREME_LOGITS = (100.0, -100.0, 1e4, -1e4)
 
 
-def _extremes(n_args: int) -> list[tuple[torch.Tensor, ...]]:
+def _extremes(n_args: int) -> list[tuple[list[float], ...]]:
     """Logits where D is certain: sigmoid(±100) is exactly 1 or 0 in float32."""
-    return [tuple(torch.full((3,), v) for _ in range(n_args)) for v in EXTREME_LOGITS]
+    return [tuple([v] * 3 for _ in range(n_args)) for v in EXTREME_LOGITS]
 
 
-def _probes_for(form: _Form, n_args: int) -> tuple[tuple, tuple]:
-    """(ordinary probes, extreme logits) for an exercise of ``n_args`` arguments."""
-    return tuple(_probes(form, n_args)), tuple(_extremes(n_args)) if form is LOGITS else ()
-
-
-
-
-# --- the checkers -----------------------------------------------------------------------------
+# --- the exercises as numbers ------------------------------------------------------------------
 
 MAKERS = {"d_objective": _exercise_d_objective, "g_loss_saturating": _exercise_saturating,
           "g_loss_non_saturating": _exercise_non_saturating}
 
 
-def exercise(name: str, inputs: str = "logits") -> Exercise:
-    """The exercise ``name`` (a key of MAKERS) in the form ``inputs`` ("logits" or "probs")."""
+def spec(name: str, inputs: str = "logits") -> Spec:
+    """The exercise ``name`` (a key of MAKERS) in the form ``inputs`` ("logits" or "probs"), with its solution."""
     if inputs not in FORMS:
         raise ValueError(f"inputs must be one of {FORMS}, got {inputs!r}")
     return MAKERS[name](LOGITS if inputs == "logits" else PROBS)
 
 
-def verdict(name: str, fn: Callable, inputs: str = "logits") -> tuple[bool, str]:
-    """(passed, the one line a checker prints) for the student's ``fn`` for exercise ``name``."""
-    ex = exercise(name, inputs)
-    finite = " and stays finite, with the right gradient, at logits ±100 and ±1e4" if ex.extremes else ""
-    passed = (f"{name_of(fn, ex.name)} is correct: it matches {ex.formula} and its gradient on "
-              f"{len(ex.probes)} batches of {inputs}{finite}.")
-    return report(passed, diagnose(ex, fn))
+def _case(s: Spec, inputs: tuple[list[float], ...], with_mistakes: bool) -> Case:
+    xs = tuple(torch.tensor(v, dtype=torch.float32).requires_grad_(True) for v in inputs)
+    out = s.reference(*xs)
+    grads = torch.autograd.grad(out, xs)
+    with torch.no_grad():
+        mistakes = tuple(float(wrong(*xs)) for _, wrong in s.mistakes) if with_mistakes else ()
+    return Case(inputs, float(out.detach()), tuple(g.tolist() for g in grads), mistakes)
 
 
-def _check(name: str, fn: Callable, inputs: str) -> bool:
-    ok, line = verdict(name, fn, inputs)
-    print(line)
-    return ok
+def exercise_data(name: str, inputs: str = "logits", seed: int | None = None) -> Exercise:
+    """The exercise as numbers: fixed probes (``seed`` None) or probes drawn from ``seed``, with extremes for logits."""
+    s = spec(name, inputs)
+    form = LOGITS if inputs == "logits" else PROBS
+    rng = None if seed is None else random.Random(seed)
+    cases = tuple(_case(s, xs, True) for xs in _probes(form, len(s.args), rng))
+    extremes = tuple(_case(s, xs, False) for xs in _extremes(len(s.args))) if form is LOGITS else ()
+    return Exercise(s.name, s.what, s.formula, s.args, tuple(m for m, _ in s.mistakes), cases, extremes)
 
 
-def check_d_objective(fn: Callable, inputs: str = "logits") -> bool:
-    r"""Check ``fn(real, fake)`` $= \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ (f_acc, D maximises).
-
-    ``inputs="logits"``: ``fn(real_logits, fake_logits)``; ``inputs="probs"``: ``fn(d_real, d_fake)``,
-    each of shape (B,). Prints one line; returns True if correct, else False (never raises).
-    """
-    return _check("d_objective", fn, inputs)
-
-
-def check_g_loss_saturating(fn: Callable, inputs: str = "logits") -> bool:
-    r"""Check ``fn(fake)`` $= \mathbb{E}[\log(1 - D(G(z)))]$, the original (saturating) loss G minimises.
-
-    ``inputs="logits"``: ``fn(fake_logits)``; ``inputs="probs"``: ``fn(d_fake)``, shape (B,).
-    Prints one line; returns True if correct, else False (never raises).
-    """
-    return _check("g_loss_saturating", fn, inputs)
+def as_dict(ex: Exercise) -> dict:
+    """An Exercise in its JSON form (read back by diagnosis.exercise_from_dict)."""
+    def case(c: Case) -> dict:
+        return {"inputs": list(c.inputs), "value": c.value, "grads": list(c.grads), "mistakes": list(c.mistakes)}
+    return {"name": ex.name, "what": ex.what, "formula": ex.formula, "args": list(ex.args),
+            "messages": list(ex.messages), "cases": [case(c) for c in ex.cases], "extremes": [case(c) for c in ex.extremes]}
 
 
-def check_g_loss_non_saturating(fn: Callable, inputs: str = "logits") -> bool:
-    r"""Check ``fn(fake)`` $= -\mathbb{E}[\log D(G(z))]$, Goodfellow's modified loss G minimises.
+def stored_table() -> dict:
+    """What the student edition's checkers read: every exercise in both forms on the fixed probes."""
+    return {f"{name}/{inputs}": as_dict(exercise_data(name, inputs)) for name in MAKERS for inputs in FORMS}
 
-    ``inputs="logits"``: ``fn(fake_logits)``; ``inputs="probs"``: ``fn(d_fake)``, shape (B,).
-    Prints one line; returns True if correct, else False (never raises).
-    """
-    return _check("g_loss_non_saturating", fn, inputs)
+
+# --- the round's losses (what the course's train_round uses) ----------------------------------------
+
+def f_acc(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""$f_{acc} = \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ on D's logits -> scalar."""
+    return _f_acc(LOGITS, real_logits, fake_logits)
+
+
+def modified_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""$-\mathbb{E}[\log D(G(z))]$ on D's logits -> scalar: G's modified (non-saturating) loss."""
+    return _non_saturating(LOGITS, fake_logits)
+
+
+def saturating_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""$\mathbb{E}[\log(1 - D(G(z)))]$ on D's logits -> scalar: G's original (saturating) loss."""
+    return _saturating(LOGITS, fake_logits)
+
+
+def write_expected(path: Path = EXPECTED) -> Path:
+    """Rewrite the student edition's stored values from this reference."""
+    path.write_text(json.dumps(stored_table(), indent=None, separators=(",", ":")) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_expected()}")

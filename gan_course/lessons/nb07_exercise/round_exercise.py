@@ -2,74 +2,41 @@ r"""Notebook 07's last exercise: one training round, written by the student, che
 
 The student writes ``train_round(G, D, opt_g, opt_d, real_batch, noise, k, l, d_objective, g_loss)``:
 
-1. k D-steps: each draws a real batch ``real_batch()`` (B, dim) and noise ``noise()`` (B, latent), and
-   ascends $f_{acc}$ = ``d_objective(D(x), D(G(z)))`` (so descends ``-d_objective``) with ``opt_d``, on a fake
-   that is detached: no gradient may reach G;
+1. k D-steps: each draws a real batch ``real_batch()`` and noise ``noise()``, and ascends
+   ``d_objective(D(x), D(G(z)))`` (so descends ``-d_objective``) with ``opt_d``, on a fake that is detached;
 2. l G-steps: each draws noise and descends ``g_loss(D(G(z)))`` with ``opt_g``, gradient flowing through D
    into G, while D's weights stay as they are;
 
-and returns ``(d_loss, g_step_loss, real_logits, fake_logits)``: the last D-step's loss and logits and the last
-G-step's loss. :func:`check_round` plays two rounds (k = 2, l = 3) on a G and a D of a few units, with
-optimisers that record every ``step()`` and hooks that record every gradient reaching a weight; at each
-``step()`` it recomputes the gradient that step should follow, from the batches the student drew
-(:mod:`gan_course.lessons.nb07_exercise.round_steps`), and names the first mistake. :func:`as_round_fn` lets
-:func:`gan_course.train.train` play the student's round instead of :func:`gan_course.train.train_round`.
+and returns ``(d_loss, g_step_loss, real_logits, fake_logits)`` of the last D-step and G-step.
+
+:func:`check_round` plays the round on a G and a D of a few units, twice, with two (k, l) pairs and two
+different ``g_loss``: stand-in losses (:class:`~.round_steps.ProbeLoss`), since a correct round calls the losses it
+is given, whatever they are. :func:`play` records every step (it can run in a sandbox, and sends back numbers
+only); :func:`judge_round` recomputes what each step should have done and names the first mistake.
+:func:`as_round_fn` lets :func:`gan_course.train.train` play the student's round.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
-from gan_course.config import GANConfig
 from gan_course.lessons.nb07_exercise.diagnosis import Failure, name_of, not_implemented, raised, report
-from gan_course.losses import generator_loss
-from gan_course.models import Discriminator, Generator
-from gan_course.lessons.nb07_exercise.round_steps import K, L, Recorder, f_acc, first_problem
-from gan_course.train import Round
+from gan_course.lessons.nb07_exercise.round_steps import (ProbeLoss, Recorder, Step, close, fill_expected,
+                                                          first_problem, tiny_nets)
 
-ROUNDS, BATCH, LATENT, DIM = 2, 6, 2, 3
 NAME = "train_round"
-STEPS_OK = (f"plays k = {K} D-steps on detached fakes, then l = {L} G-steps through D, each with its own "
-            "optimiser and a fresh gradient, for two rounds")
+# The student edition's plays: (k, l, which g_loss), the nets' seed and the stand-in losses.
+PLAYS = ((2, 3, 0), (3, 1, 1))
+SEED = 0
+D_OBJECTIVE = ProbeLoss(((0.8, -0.3), (-0.6, -0.2)))
+G_LOSSES = (ProbeLoss(((-0.9, 0.25),)), ProbeLoss(((-0.4, -0.35),)))
+RETURNS = ("d_loss", "g_step_loss", "real_logits", "fake_logits")
 
 
-def _tiny_game(seed: int = 0) -> tuple[Generator, Discriminator, Callable, Callable]:
-    """A G (2 -> 3) and a D (3 -> 1 logit) of 4 hidden units, D ahead (D(G(z)) near 0.1), and two data streams."""
-    torch.manual_seed(seed)
-    G = Generator(LATENT, (4,), DIM, tanh=False)
-    D = Discriminator(DIM, (4,))
-    with torch.no_grad():
-        D.net[-1].bias.fill_(-2.0)  # D(G(z)) ~ 0.1: the two G losses then give clearly different gradients
-    g_real, g_noise = torch.Generator().manual_seed(seed + 1), torch.Generator().manual_seed(seed + 2)
-    return (G, D, lambda: torch.randn(BATCH, DIM, generator=g_real) + 1.5,
-            lambda: torch.randn(BATCH, LATENT, generator=g_noise))
-
-
-def _play(fn: Callable, recorder: Recorder, opt_g, opt_d, d_objective, g_loss) -> object:
-    """One call of the student's round; a Failure with a message when it raises."""
-    name = name_of(fn, NAME)
-    try:
-        return fn(recorder.G, recorder.D, opt_g, opt_d, recorder.real_batch, recorder.noise, K, L,
-                  d_objective, g_loss)
-    except NotImplementedError:
-        raise not_implemented(name) from None
-    except Exception as err:  # noqa: BLE001 -- any error in the student's code becomes one message
-        raise raised(name, err, f"in round {recorder.round} (k = {K}, l = {L})") from None
-
-
-def _frozen(recorder: Recorder) -> str | None:
-    for net, module in (("D", recorder.D), ("G", recorder.G)):
-        if not all(p.requires_grad for p in module.parameters()):
-            return (f"{net} is still frozen after your round (requires_grad is False on its weights): the next "
-                    f"{'D-step' if net == 'D' else 'G-step'} cannot train it. Unfreeze it "
-                    f"({net}.requires_grad_(True)) before the round returns")
-    return None
-
-
-def _returned(out: object, recorder: Recorder) -> str | None:
-    """None if ``out`` is (d_loss, g_step_loss, real_logits, fake_logits) of the round's last steps."""
+def _returned_shape(out: object) -> str | None:
+    """None if ``out`` is four tensors, else the message."""
     shape = "(d_loss, g_step_loss, real_logits, fake_logits)"
     if not isinstance(out, (tuple, list)) or len(out) != 4:
         got = "None (did you forget `return`?)" if out is None else f"a {type(out).__name__}" + (
@@ -77,50 +44,104 @@ def _returned(out: object, recorder: Recorder) -> str | None:
         return f"your round returned {got}. It should return {shape} of its last D-step and G-step"
     if not all(isinstance(t, torch.Tensor) for t in out):
         return f"your round should return four tensors {shape}, got {', '.join(type(t).__name__ for t in out)}"
-    d_loss, g_step_loss, real_logits, fake_logits = out
-    last_d = [s for s in recorder.steps if s.net == "D"][-1]
-    last_g = [s for s in recorder.steps if s.net == "G"][-1]
-    checks = [("d_loss", d_loss, last_d.loss, "the last D-step's loss, -f_acc"),
-              ("g_step_loss", g_step_loss, last_g.loss, "the last G-step's loss"),
-              ("real_logits", real_logits, last_d.real_logits, "D's logits on the last D-step's real batch"),
-              ("fake_logits", fake_logits, last_d.fake_logits, "D's logits on the last D-step's fake batch")]
-    for name, got, expected, what in checks:
-        if got.shape != expected.shape:
-            return (f"your round's steps are right, but the {name} it returns has shape {tuple(got.shape)}; "
-                    f"expected {tuple(expected.shape)}, {what}")
-        if not torch.allclose(got.detach(), expected, rtol=1e-4, atol=1e-6):
-            return (f"your round's steps are right, but the {name} it returns is not {what} (computed before "
-                    "that step's update); it should return " + shape)
     return None
 
 
-def diagnose_round(fn: Callable) -> str | None:
-    """None when the student's round is right, else the one message naming its first mistake (never raises)."""
+def play(fn: Callable, plays: Sequence[tuple[int, int, int]], seed: int, d_objective: Callable,
+         g_losses: Sequence[Callable]) -> dict:
+    """Play the student's round once per (k, l, g_loss index) in ``plays`` and record it, as JSON-ready numbers."""
+    record: dict = {"plays": [], "failure": None}
     if not callable(fn):
-        return f"expected your round function, got {type(fn).__name__}: pass train_round itself, not its result"
+        record["failure"] = f"expected your round function, got {type(fn).__name__}: pass train_round itself"
+        return record
+    name = name_of(fn, NAME)
     with torch.random.fork_rng(devices=[]):  # the notebook's own random numbers stay as they were
-        G, D, real_batch, noise = _tiny_game()
+        G, D, real_batch, noise = tiny_nets(seed)
         recorder = Recorder(G, D, real_batch, noise)
         opt_g, opt_d = recorder.optimiser("G"), recorder.optimiser("D")
         try:
-            for _ in range(ROUNDS):
+            for k, l, which in plays:
                 recorder.start_round()
-                out = _play(fn, recorder, opt_g, opt_d, f_acc, generator_loss)
-                problem = first_problem(recorder) or _frozen(recorder) or _returned(out, recorder)
-                if problem:
-                    return problem
+                entry = {"k": k, "l": l, "g_loss": which, "failure": None, "returned": None, "return_problem": None}
+                record["plays"].append(entry)
+                try:
+                    out = fn(G, D, opt_g, opt_d, recorder.real_batch, recorder.noise, k, l, d_objective, g_losses[which])
+                except NotImplementedError:
+                    raise not_implemented(name) from None
+                except Exception as err:  # noqa: BLE001 -- any error in the student's code becomes one message
+                    raise raised(name, err, f"in round {recorder.round} (k = {k}, l = {l})") from None
+                entry["steps"] = [s.raw() for s in recorder.round_steps()]
+                entry["frozen"], entry["d_moved"] = recorder.frozen(), recorder.d_moved_in_g_steps()
+                entry["return_problem"] = _returned_shape(out)
+                if entry["return_problem"] is None:
+                    entry["returned"] = [[list(t.shape), t.detach().float().reshape(-1).tolist()] for t in out]
         except Failure as failure:
-            return first_problem(recorder, complete=False) or str(failure)
+            entry["failure"] = str(failure)
+            entry["steps"] = [s.raw() for s in recorder.round_steps()]
         except Exception as err:  # noqa: BLE001 -- a checker never ends a notebook in a traceback
-            return f"could not check your round: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            record["failure"] = f"could not check your round: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         finally:
             recorder.close()
+    return record
+
+
+def _returned(entry: dict, steps: list[Step]) -> str | None:
+    """None if the round returned (d_loss, g_step_loss, real_logits, fake_logits) of its last steps."""
+    if entry.get("return_problem"):
+        return entry["return_problem"]
+    last_d = [s for s in steps if s.net == "D"][-1]
+    last_g = [s for s in steps if s.net == "G"][-1]
+    expected = [(last_d.loss, "the last D-step's loss, -d_objective"), (last_g.loss, "the last G-step's loss"),
+                (last_d.real_logits, "D's logits on the last D-step's real batch"),
+                (last_d.fake_logits, "D's logits on the last D-step's fake batch")]
+    for name, (shape, values), (want, what) in zip(RETURNS, entry["returned"], expected):
+        if want is None:
+            return "the checker could not recompute the last steps"
+        if tuple(shape) != tuple(want.shape):
+            return (f"your round's steps are right, but the {name} it returns has shape {tuple(shape)}; "
+                    f"expected {tuple(want.shape)}, {what}")
+        if not torch.allclose(torch.tensor(values).reshape(want.shape), want, rtol=1e-4, atol=1e-6):
+            return (f"your round's steps are right, but the {name} it returns is not {what} (computed before "
+                    "that step's update); it should return (d_loss, g_step_loss, real_logits, fake_logits)")
     return None
+
+
+def judge_round(record: dict, seed: int, d_objective: Callable, g_losses: Sequence[Callable],
+                extra_d: Sequence[tuple[str, Callable]] = (), extra_g: Sequence[tuple[str, Callable]] = ()
+                ) -> tuple[str | None, str | None]:
+    """(the first mistake in the steps, the first in what the round returns) from a :func:`play` record."""
+    if record.get("failure"):
+        return record["failure"], None
+    G, D, _, _ = tiny_nets(seed)
+    for number, entry in enumerate(record["plays"], start=1):
+        steps = [Step.from_raw(s) for s in entry.get("steps", [])]
+        for step in steps:
+            fill_expected(step, G, D, d_objective, g_losses[entry["g_loss"]],
+                          list(extra_d) if step.net == "D" else list(extra_g))
+        k, l = entry["k"], entry["l"]
+        if entry.get("failure"):
+            return first_problem(steps, number, k, l, complete=False) or entry["failure"], None
+        problem = first_problem(steps, number, k, l, d_moved=entry["d_moved"]) or entry.get("frozen")
+        if problem:
+            return problem, None
+        problem = _returned(entry, steps)
+        if problem:
+            return None, problem
+    return None, None
+
+
+def _plays_text(plays: Sequence[tuple[int, int, int]]) -> str:
+    return ", then ".join(f"k = {k}, l = {l}" for k, l, _ in plays)
 
 
 def verdict(fn: Callable) -> tuple[bool, str]:
     """(passed, the one line :func:`check_round` prints)."""
-    return report(f"{name_of(fn, NAME)} is correct: it {STEPS_OK}.", diagnose_round(fn))
+    record = play(fn, PLAYS, SEED, D_OBJECTIVE, G_LOSSES)
+    steps, returns = judge_round(record, SEED, D_OBJECTIVE, G_LOSSES)
+    ok = (f"{name_of(fn, NAME)} is correct: played with {_plays_text(PLAYS)} and two different g_loss, it makes k "
+          "D-steps on detached fakes, then l G-steps through D, each with its own optimiser and a fresh gradient, "
+          "following the losses it is given.")
+    return report(ok, steps or returns)
 
 
 def check_round(fn: Callable) -> bool:
@@ -135,7 +156,9 @@ def as_round_fn(fn: Callable, d_objective: Callable, g_loss: Callable) -> Callab
 
     Unconditional GANs only: the real batches and the noise reach ``fn`` without labels.
     """
-    def round_fn(generator, discriminator, opt_g, opt_d, real_batch, noise, config: GANConfig, *_) -> Round:
+    from gan_course.train import Round
+
+    def round_fn(generator, discriminator, opt_g, opt_d, real_batch, noise, config, *_) -> Round:
         if config.conditional:
             raise ValueError("the exercise's round is unconditional: use a config with conditional=False")
         d_loss, g_step_loss, real_logits, fake_logits = fn(
@@ -144,3 +167,6 @@ def as_round_fn(fn: Callable, d_objective: Callable, g_loss: Callable) -> Callab
         return Round(d_loss, g_step_loss, real_logits, fake_logits)
 
     return round_fn
+
+
+__all__ = ["as_round_fn", "check_round", "close", "judge_round", "play", "verdict"]
