@@ -27,7 +27,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.output_widget import OutputWidget
 
-from gan_course.outdir import check_out_file
+from gan_course.outdir import check_out_file, write_atomic
 
 
 class _OutputWidgetKeptHere(OutputWidget):
@@ -68,7 +68,12 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     check_out_file(out, ".html")
     if out.exists() and not out.name.endswith(".slides.html"):
         raise ValueError(f"--out {out} already exists and is not a deck (NAME.slides.html); give a new file name")
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # not JSON, or JSON of another shape: nbformat raises many kinds for these
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path} is not a Jupyter notebook ({first[:120]}); nothing written") from None
     client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                   resources={"metadata": {"path": str(path.resolve().parent)}})
     try:
@@ -76,5 +81,5 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     except CellExecutionError as err:
         raise ValueError(f"{path.name} failed, nothing written: {err.ename}: {err.evalue}") from None
     html, _ = SlidesExporter().from_notebook_node(nb)
-    out.write_text(html, encoding="utf-8")
+    write_atomic(out, html)
     return out

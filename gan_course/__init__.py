@@ -11,6 +11,7 @@ import os
 # products are only bit-reproducible across thread counts in its strict "conditional numerical
 # reproducibility" mode, and MKL reads this setting once, at its first call. Importing gan_course
 # before any computation sets it; `gan_course.device.cpu_threads` checks that it took effect.
-os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+STRICT_MKL = "AUTO,STRICT"
+os.environ.setdefault("MKL_CBWR", STRICT_MKL)
 
 __version__ = "0.1.0"

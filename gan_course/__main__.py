@@ -7,22 +7,34 @@ and nothing already saved is lost.
 
 from __future__ import annotations
 
-import os
+import signal
 import sys
-import tempfile
-from pathlib import Path
 
-import numpy as np
-import torch
 
-from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, save_run
-from gan_course.cli import OneLineParser, run_command
-from gan_course.config import check_steps
-from gan_course.data import N_CLASSES
-from gan_course.experiments import PRESETS, apply_overrides, get_preset
-from gan_course.outdir import check_out_file
-from gan_course.seeding import check_seed
-from gan_course.train import TrainingDiverged, train
+
+def _interrupted_at_start(*_) -> None:
+    print("python -m gan_course: interrupted before it started; nothing was saved", file=sys.stderr)
+    sys.exit(130)
+
+
+# Ctrl-C before the command has started (while torch is imported) stops it with one line, not a traceback.
+signal.signal(signal.SIGINT, _interrupted_at_start)
+
+import os  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, save_run  # noqa: E402
+from gan_course.cli import OneLineParser, run_command  # noqa: E402
+from gan_course.config import check_fits_memory, check_seconds, check_steps  # noqa: E402
+from gan_course.data import N_CLASSES  # noqa: E402
+from gan_course.experiments import PRESETS, apply_overrides, get_preset  # noqa: E402
+from gan_course.outdir import check_out_file, write_atomic  # noqa: E402
+from gan_course.seeding import check_seed  # noqa: E402
+from gan_course.train import TrainingDiverged, train  # noqa: E402
 
 MAX_SAMPLES = 100_000  # 100,000 digits are 300 MB of float32
 
@@ -68,16 +80,33 @@ def _cmd_train(args) -> int:
     preset = get_preset(args.name)
     config = apply_overrides(preset.config, args.set)
     check_seed(args.seed, "--seed")
-    check_steps(args.steps)
-    if args.seconds is not None and not 0 < args.seconds <= 10**7:
-        raise ValueError(f"--seconds must be > 0 (and at most 10**7), got {args.seconds}")
+    check_steps(args.steps, "--steps")
+    check_seconds(args.seconds, "--seconds")
+    check_fits_memory(config, 2 if config.dataset == "ring" else 784)
     out = check_out_dir(args.out, args.force)  # before training: a run is never lost to a bad --out
-    result = train(config, seed=args.seed, steps=args.steps, seconds=args.seconds, progress=not args.quiet)
-    save_run(result, out, force=args.force, preset=preset.name, seed=args.seed)
+    try:
+        result = train(config, seed=args.seed, steps=args.steps, seconds=args.seconds, progress=not args.quiet)
+    except KeyboardInterrupt:
+        return _interrupted(f"training was interrupted; nothing was saved, and {out} is as it was")
+    interrupted = []  # Ctrl-C while saving waits for the save, which takes a moment: the run is never half-saved
+    main_thread = threading.current_thread() is threading.main_thread()  # only there can a signal be handled
+    before = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main_thread else None
+    try:
+        save_run(result, out, force=args.force, preset=preset.name, seed=args.seed)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, before)
+    if interrupted:
+        return _interrupted(f"interrupted while saving; the run was saved to {out} all the same")
     last = {k: v[-1] for k, v in result.history.items()}
     print(f"trained {preset.name} for {int(last['step'])} steps in {result.seconds:.1f} s "
           f"(d_loss {last['d_loss']:.3f}, g_loss {last['g_loss']:.3f}); saved to {out}")
     return 0
+
+
+def _interrupted(message: str) -> int:
+    print(f"python -m gan_course train: {message}", file=sys.stderr)
+    return 130
 
 
 def _npz_path(out: Path) -> Path:
@@ -120,14 +149,7 @@ def _cmd_sample(args) -> int:
     else:
         arrays["images"] = x.view(-1, 1, 28, 28).clamp(-1, 1).numpy().astype(np.float32)
     path.absolute().parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.absolute().parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)  # a reader sees the old file or the new one, never half of one
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_atomic(path, lambda f: np.savez(f, **arrays))  # a reader sees the old file or the new one, never half
     print(f"wrote {args.n} samples to {path}")
     return 0
 
@@ -141,6 +163,7 @@ def _run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on Ctrl-C is a KeyboardInterrupt
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in MOVED:  # the instructors' and maintainers' commands live beside the package
         print(f"python -m gan_course {argv[0]}: this is now `python -m {MOVED[argv[0]]} {argv[0]}`, run from the "

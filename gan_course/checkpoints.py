@@ -4,27 +4,37 @@ A notebook's :func:`load_or_train` looks for ``checkpoints/NAME`` (the instructo
 class), then for the run of NAME shipped with the course in ``gan_course/assets/runs`` (seed 0, trained on the
 offline digits by ``python -m tools.shipped``), and trains live when neither fits.
 
-A run is written to a temporary directory beside DIR and renamed into place, so a reader finds the
-old run or the new one, never a mix. Loading checks everything a notebook reads (keys, shapes, finite
-weights, snapshots, history) and raises one :class:`CheckpointError` that says what is wrong.
+Replacing a run is one atomic step. A run is written in full to a hidden folder beside DIR, ``.DIR.<id>.run``,
+and DIR becomes (or already is) a symlink to it, swapped for the new one with a single rename; a run that is a plain
+folder (the shipped runs, runs saved before) is swapped with one exchange rename (Linux's ``RENAME_EXCHANGE``).
+So a reader always finds a complete run at DIR, the old one or the new one, and an interrupt at any point (Ctrl-C,
+a kill, a power cut after the rename) leaves one of the two there. Where neither rename exists (Windows), the swap
+takes two renames; a run an interrupt leaves hidden there is put back at the next save. Hidden leftovers of
+interrupted saves are removed at the next save to DIR. Loading reads one run: when DIR is swapped while it is being
+read, it is read again. Loading checks everything a notebook reads (keys, shapes, finite weights, snapshots,
+history) and raises one :class:`CheckpointError` that says what is wrong.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import re
 import shutil
-import tempfile
+import sys
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from gan_course.config import GANConfig
+from gan_course.config import GANConfig, check_fits_memory
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.device import cpu_kernels, get_device
-from gan_course.outdir import OutDirError, refuse_protected
+from gan_course.outdir import OutDirError, refuse_protected, write_atomic
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
@@ -39,13 +49,19 @@ class CheckpointError(ValueError):
 def check_out_dir(out_dir: str | Path, force: bool = False) -> Path:
     """Where a new run may be written; CheckpointError (before any training) when it may not.
 
-    Refused: a file; an existing run unless ``force``; a non-empty directory that is not a run; a
-    parent that cannot be created or written to.
+    Refused: the current folder and any protected one (:mod:`gan_course.outdir`); a file; an existing run unless
+    ``force``; a non-empty directory that is not a run; a parent that cannot be created or written to. A run that
+    an interrupted save left hidden is put back at ``out_dir`` first (:func:`recover_run`).
     """
+    if str(out_dir) == "":
+        raise CheckpointError("--out is empty; give a new folder for the run, e.g. --out runs/NAME")
     try:
         out = refuse_protected(out_dir, "runs/NAME")
     except OutDirError as err:
         raise CheckpointError(str(err)) from None
+    if out.name in ("", ".", ".."):
+        raise CheckpointError(f"--out {out} names no folder of its own; give one, e.g. --out runs/NAME")
+    recover_run(out)
     if out.exists() and not out.is_dir():
         raise CheckpointError(f"--out {out} is a file, not a run directory")
     if out.is_dir() and any(out.iterdir()):
@@ -62,15 +78,130 @@ def check_out_dir(out_dir: str | Path, force: bool = False) -> Path:
     return out
 
 
+def _hidden(out: Path) -> list[tuple[Path, str, int | None]]:
+    """The hidden entries beside ``out`` that saves to it make: (path, kind, pid of the save that made it or None).
+
+    Kinds: ``run`` (a complete run), ``partial`` (a run being written), ``link`` (a symlink about to be swapped in),
+    ``old`` (the previous layout's hidden old run, ``.DIR.*.old/run``).
+    """
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:(\d+)-\d+|[^.]+)\.(run|partial|link|old)")
+    found = []
+    for entry in parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match:
+            found.append((entry, match.group(2), int(match.group(1)) if match.group(1) else None))
+    return found
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether the save that made a hidden entry may still be running (never this process: its saves are done)."""
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def recover_run(out: str | Path) -> None:
+    """Put back a run that an interrupted save left hidden beside ``out`` (when ``out`` holds none), then remove the
+    hidden leftovers of saves that are no longer running."""
+    out = Path(out)
+    leftovers = [(path, kind) for path, kind, pid in _hidden(out) if not _alive(pid)]
+    if not leftovers:
+        return
+    if not out.exists():  # missing, or a symlink to a run that is gone
+        complete = [(path, kind) for path, kind in leftovers if kind == "run" or (kind == "old" and (path / "run").is_dir())]
+        if complete:
+            path, kind = max(complete, key=lambda item: (item[0] / ("run" if item[1] == "old" else ".")).stat().st_mtime_ns)
+            if out.is_symlink():
+                out.unlink()
+            if kind == "run":
+                link = out.absolute().parent / f".{out.name}.{os.getpid()}-{time.time_ns()}.link"
+                os.symlink(path.name, link)
+                os.replace(link, out)
+            else:
+                os.replace(path / "run", out)
+    target = os.path.realpath(out) if out.is_symlink() else None
+    for path, _ in leftovers:
+        if str(path.absolute()) != target:
+            _remove(path)
+
+
+_RENAME_EXCHANGE = 2  # from linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` in one atomic step (Linux's renameat2 RENAME_EXCHANGE); False where there is none."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_cwd = -100
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system cannot exchange
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+def _swap_in(out: Path, version: Path, stamp: str) -> None:
+    """Make ``out`` the run in ``version`` (a hidden sibling) in one atomic step where the system allows it."""
+    parent = out.absolute().parent
+    previous = Path(os.path.realpath(out)) if out.is_symlink() else None
+    if out.is_dir() and not out.is_symlink():  # a plain folder: the shipped runs, runs saved before
+        if _exchange(version, out):
+            _remove(version)  # the old run, now under the hidden name
+            return
+    link = parent / f".{out.name}.{stamp}.link"
+    try:
+        os.symlink(version.name, link)
+    except OSError:  # no symlinks here (Windows without developer mode): two renames, recovered at the next save
+        link = None
+    if link is not None and (previous is not None or not out.exists()):
+        os.replace(link, out)  # the one step: a reader finds the old symlink or the new one
+    elif not out.exists():
+        os.replace(version, out)
+    else:
+        aside = parent / f".{out.name}.{stamp}.old"
+        aside.mkdir()
+        os.replace(out, aside / "run")  # the run at DIR is hidden here until the next rename
+        os.replace(link, out) if link is not None else os.replace(version, out)
+        _remove(aside)
+    if previous is not None and previous.parent == parent.resolve() and previous.name.startswith(f".{out.name}."):
+        _remove(previous)
+
+
 def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **meta: Any) -> Path:
-    """Write a trained run to ``out_dir`` atomically; ``meta`` (preset name, seed, ...) goes into config.json.
+    """Write a trained run to ``out_dir`` in one atomic step (see the module's docstring); ``meta`` (preset name,
+    seed, ...) goes into config.json.
 
     config.json's ``steps`` is the number of rounds actually trained. With ``force=False`` an existing run
     is refused (:func:`check_out_dir`).
     """
     out = check_out_dir(out_dir, force)
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.absolute().parent))
+    parent = out.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = f"{os.getpid()}-{time.time_ns()}"
+    tmp = parent / f".{out.name}.{stamp}.partial"
+    tmp.mkdir()
     try:
         torch.save(result.generator.state_dict(), tmp / "generator.pt")
         torch.save(result.discriminator.state_dict(), tmp / "discriminator.pt")
@@ -80,21 +211,19 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
         extras = [_saveable({k: v for k, v in s.items() if k not in ("step", "samples")}, f"snapshot {i}")
                   for i, s in enumerate(result.snapshots)]
         torch.save({"steps": steps, "samples": samples, "extras": extras}, tmp / "snapshots.pt")
-        trained = int(result.history["step"][-1]) if result.history.get("step") else result.config.steps
+        logged = result.history.get("step") or []
+        trained = int(logged[-1]) if logged else result.config.steps
+        first = {"first_round": int(logged[0])} if logged and int(logged[0]) != 1 else {}  # a continued run
         config = {**result.config.replace(steps=trained).to_dict(),
-                  "meta": {**meta, "data": result.data_source, "seconds": result.seconds, "torch": torch.__version__,
-                           "cpu": cpu_kernels()}}
-        (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        (tmp / "history.json").write_text(json.dumps(result.history))
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.absolute().parent))
-            os.replace(out, old / "run")
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+                  "meta": {**meta, **first, "data": result.data_source, "seconds": result.seconds,
+                           "torch": torch.__version__, "cpu": cpu_kernels()}}
+        write_atomic(tmp / "config.json", json.dumps(config, indent=2))
+        write_atomic(tmp / "history.json", json.dumps(result.history))
+        version = parent / f".{out.name}.{stamp}.run"
+        os.replace(tmp, version)  # complete: from here on the next save can recover it
+        _swap_in(out, version, stamp)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
+        _remove(tmp)  # gone already after the rename
     return out
 
 
@@ -142,7 +271,9 @@ def _load_tensors(path: Path) -> Any:
     if not path.is_file():
         raise CheckpointError(f"{path.parent} is not a trained run: {path.name} is missing")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about a plain pickle's protocol before refusing it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and unpickling errors all mean "not a usable checkpoint"
         raise CheckpointError(f"{path} is corrupt or not a weights-only checkpoint ({type(err).__name__})") from err
 
@@ -182,7 +313,13 @@ def load_config(run_dir: str | Path) -> tuple[GANConfig, dict]:
         raise CheckpointError(f"{run / 'config.json'} does not describe a valid config: {err}") from err
 
 
-def _load_history(path: Path) -> dict[str, list[float]]:
+def logged_rounds(steps: int, log_every: int, first: int = 1) -> list[int]:
+    """The rounds :func:`gan_course.train.train` logs when it trains rounds ``first`` to ``steps``: the first, every
+    ``log_every``-th and the last."""
+    return sorted({first, steps, *range(-(-first // log_every) * log_every, steps + 1, log_every)})
+
+
+def _load_history(path: Path, config: GANConfig, first: int) -> dict[str, list[float]]:
     history = _read_json(path)
     if not isinstance(history, dict) or not all(isinstance(history.get(k), list) for k in HISTORY_KEYS):
         raise CheckpointError(f"{path} is corrupt: expected lists for {', '.join(HISTORY_KEYS)}")
@@ -191,6 +328,11 @@ def _load_history(path: Path) -> dict[str, list[float]]:
         raise CheckpointError(f"{path} is corrupt: its lists are empty or of different lengths")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for k in HISTORY_KEYS for v in history[k]):
         raise CheckpointError(f"{path} is corrupt: it holds values that are not numbers")
+    expected = logged_rounds(config.steps, config.log_every, first)
+    if history["step"] != expected:
+        raise CheckpointError(f"{path} is incomplete: {config.steps:,} rounds logged every {config.log_every} give "
+                              f"{len(expected):,} rows (rounds {expected[0]} to {expected[-1]}), and it holds "
+                              f"{len(history['step']):,}")
     return history
 
 
@@ -213,16 +355,50 @@ def _load_snapshots(path: Path, config: GANConfig, data_dim: int) -> list[dict]:
     return [{**e, "step": int(s), "samples": x} for s, x, e in zip(steps, samples, extras)]
 
 
+def _identity(run: Path) -> tuple | None:
+    """What changes when a save swaps the run at ``run``: the folder it resolves to and that folder's inode."""
+    try:
+        st = os.stat(run)
+    except OSError:
+        return None
+    return os.path.realpath(run), st.st_dev, st.st_ino, st.st_ctime_ns
+
+
 def load_run(run_dir: str | Path, with_discriminator: bool = True, with_snapshots: bool = True) -> TrainResult:
-    """A saved run as a TrainResult (nets in eval mode on the CPU), loaded with ``weights_only=True`` and checked."""
+    """A saved run as a TrainResult (nets in eval mode on the CPU), loaded with ``weights_only=True`` and checked.
+
+    All its files come from one run: when a save replaces the run while it is read, it is read again.
+    """
     run = Path(run_dir)
+    for _ in range(5):
+        before = _identity(run)
+        try:
+            result = _load_run(run, with_discriminator, with_snapshots)
+        except CheckpointError:
+            if _identity(run) == before:
+                raise
+            continue
+        if _identity(run) == before:
+            return result
+    raise CheckpointError(f"{run} was replaced 5 times while it was read; try again when the save is over")
+
+
+def _load_run(run: Path, with_discriminator: bool, with_snapshots: bool) -> TrainResult:
     config, meta = load_config(run)
     data_dim = 2 if config.dataset == "ring" else 784
+    try:
+        check_fits_memory(config, data_dim, training=False)
+    except ValueError as err:
+        raise CheckpointError(f"{run / 'config.json'}: {err}") from None
     generator, discriminator = build_models(config, data_dim, N_CLASSES)
     _load_weights(run / "generator.pt", generator)
     if with_discriminator:
         _load_weights(run / "discriminator.pt", discriminator)
-    history = _load_history(run / "history.json") if with_snapshots else {}
+    first = meta.get("first_round", 1)
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= config.steps:
+        raise CheckpointError(f"{run / 'config.json'} is corrupt: meta's first_round must be a round from 1 to "
+                              f"{config.steps}, got {first!r}")
+    history = _load_history(run / "history.json", config, first) if with_snapshots else {}
     snapshots = _load_snapshots(run / "snapshots.pt", config, data_dim) if with_snapshots else []
     seconds = meta.get("seconds", 0.0)
     return TrainResult(config, generator.eval(), discriminator.eval(), history, snapshots,

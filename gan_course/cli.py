@@ -17,7 +17,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def run_command(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
                 argv: Sequence[str] | None = None, errors: tuple[type[BaseException], ...] = ()) -> int:
-    """Parse ``argv`` and call ``run``; ValueError, FileNotFoundError and ``errors`` become one line and exit 2."""
+    """Parse ``argv`` and call ``run``; ValueError, FileNotFoundError, running out of memory and ``errors`` become
+    one line and exit 2; Ctrl-C one line and exit 130."""
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     prefix = f"{parser.prog} {args.command}: error:"
     try:
@@ -26,6 +27,13 @@ def run_command(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespa
         print(f"{prefix} {err}", file=sys.stderr)
     except (MemoryError, torch.OutOfMemoryError):
         print(f"{prefix} out of memory: choose a smaller batch_size, network or --n", file=sys.stderr)
+    except RuntimeError as err:
+        if "can't allocate memory" not in str(err):  # torch's CPU allocator: not a MemoryError
+            raise
+        print(f"{prefix} out of memory: choose a smaller batch_size, network or --n", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130
     except OSError as err:  # a full disk, a permission that changed while training
         print(f"{prefix} {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
     return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -13,6 +14,9 @@ DATASETS = ("mnist", "ring")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
 MAX_LR = 10.0  # a learning rate above this is a typo, and overflows the updates
+MAX_LAYERS = 8  # hidden layers of G or of D; the course's nets have one or two
+MAX_STEPS = 10**9
+MAX_SECONDS = 10**7
 
 
 @dataclass
@@ -76,6 +80,8 @@ class GANConfig:
             raise ValueError("conditional=True needs labelled data: dataset must be 'mnist'")
         for name in ("g_hidden", "d_hidden"):
             sizes = getattr(self, name)
+            if len(sizes) > MAX_LAYERS:
+                raise ValueError(f"{name} must have at most {MAX_LAYERS} hidden layers, got {len(sizes)}")
             if not all(isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= 10_000 for h in sizes):
                 raise ValueError(f"{name} must be layer sizes from 1 to 10,000, got {sizes}")
         return self
@@ -93,7 +99,53 @@ class GANConfig:
         return d
 
 
-def check_steps(steps: int | None) -> None:
-    """A ValueError unless ``--steps`` is absent or from 1 to 10**9."""
-    if steps is not None and not 1 <= steps <= 10**9:
-        raise ValueError(f"--steps must be from 1 to 10**9, got {steps}")
+def check_steps(steps: int | None, name: str = "steps") -> None:
+    """A ValueError naming ``name`` (e.g. ``--steps``) unless ``steps`` is absent or an integer from 1 to 10**9."""
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS):
+        raise ValueError(f"{name} must be an integer from 1 to 10**9, got {steps!r}")
+
+
+def check_seconds(seconds: float | None, name: str = "seconds") -> None:
+    """A ValueError naming ``name`` (e.g. ``--seconds``) unless ``seconds`` is absent or from > 0 to 10**7."""
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                or not 0 < seconds <= MAX_SECONDS):
+        raise ValueError(f"{name} must be > 0 (and at most 10**7), got {seconds!r}")
+
+
+def memory_needed(config: GANConfig, data_dim: int = 784, training: bool = True) -> int:
+    """About how many bytes G and D of ``config`` take: float32 weights (with their gradients and Adam's two
+    moments when ``training``) and, when training, the activations of one batch kept for the backward pass."""
+    labels = 10 if config.conditional else 0
+    g_sizes = [config.latent_dim + labels, *config.g_hidden, data_dim]
+    d_sizes = [config.pack * (data_dim + labels), *config.d_hidden, 1]
+    params = sum((a + 1) * b for sizes in (g_sizes, d_sizes) for a, b in zip(sizes, sizes[1:]))
+    if not training:
+        return 4 * params
+    # G's layers on one batch; D's on a real and a fake batch; each kept about 3 times (output, activation, grad)
+    activations = config.batch_size * (sum(g_sizes) + 2 * sum(d_sizes) // config.pack) * 3
+    return 4 * (4 * params + activations)
+
+
+def _memory_free() -> int | None:
+    """The bytes of memory free for a new computation (Linux's MemAvailable, else the total); None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_fits_memory(config: GANConfig, data_dim: int = 784, training: bool = True) -> None:
+    """A ValueError naming the fields to change when G and D of ``config`` do not fit in this machine's free memory."""
+    needed, free = memory_needed(config, data_dim, training), _memory_free()
+    if free is not None and needed > free:
+        names = "g_hidden, d_hidden and batch_size" if training else "g_hidden and d_hidden"
+        raise ValueError(f"{names} need about {needed / 1e9:.1f} GB of memory to {'train' if training else 'load'}, "
+                         f"and this machine has {free / 1e9:.1f} GB free; choose fewer or smaller layers"
+                         + (" or a smaller batch_size" if training else ""))

@@ -29,6 +29,11 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def device_of(module: torch.nn.Module) -> torch.device:
+    """The device that ``module``'s parameters are on."""
+    return next(module.parameters()).device
+
+
 @lru_cache(maxsize=1)
 def cpu_kernels() -> str:
     """Which CPU kernels torch's results here come from, e.g. "AVX512 on AuthenticAMD": torch's vector

@@ -11,7 +11,10 @@ Every command that writes a folder (``site``, ``student``, ``train``) or a file 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import IO, Callable
 
 # The folder of the course's project (the checkout this package was installed from), when there is one.
 _HERE = Path(__file__).resolve().parent.parent
@@ -71,7 +74,31 @@ def check_out_dir(out: str | Path, kind: str, flag: str = "--out") -> Path:
 
 def mark(folder: str | Path, kind: str) -> None:
     """Mark ``folder`` as made by the command of this ``kind``, so that the command may replace it later."""
-    (Path(folder) / marker(kind)).write_text(f"made by python -m gan_course {kind}; it may replace this folder\n")
+    write_atomic(Path(folder) / marker(kind), f"made by python -m gan_course {kind}; it may replace this folder\n")
+
+
+def write_atomic(path: str | Path, content: bytes | str | Callable[[IO[bytes]], object], mode: int = 0o644) -> Path:
+    """Write ``content`` (bytes, UTF-8 text, or a function that writes to a binary file) to ``path`` in one step.
+
+    The file is written beside ``path`` under a hidden name, flushed to disk and renamed over ``path``: a reader
+    sees the old file or the new one, never half of one, and an interrupt leaves the old file as it was.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.absolute().parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if callable(content):
+                content(f)
+            else:
+                f.write(content.encode("utf-8") if isinstance(content, str) else content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def check_out_file(out: str | Path, suffix: str, flag: str = "--out") -> Path:

@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from gan_course.config import GANConfig
+from gan_course.config import GANConfig, check_seconds, check_steps
 from gan_course.data import N_CLASSES, load_dataset
-from gan_course.device import get_device, threads
+from gan_course.device import device_of, get_device, threads
 from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import Discriminator, Generator
 from gan_course.seeding import seed_everything
@@ -167,13 +167,6 @@ def _check_finite(value: float, name: str, step: int) -> None:
         )
 
 
-def _check_budget(steps: int | None, seconds: float | None) -> None:
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 10**9):
-        raise ValueError(f"steps must be an integer from 1 to 10**9, got {steps!r}")
-    if seconds is not None and not 0 < seconds <= 10**7:
-        raise ValueError(f"seconds must be > 0 (and at most 10**7), got {seconds!r}")
-
-
 def _streams(config: GANConfig, data, rng: torch.Generator, device: torch.device) -> tuple[Callable, Callable]:
     """``real_batch()`` and ``noise(n)`` for :func:`train_round`, both drawn from the run's one seeded stream."""
     data_on_device = data.to(device)
@@ -203,7 +196,7 @@ class _Record:
     def snapshot(self) -> None:
         """G's samples from the fixed z (and what the callback returns), at the current round."""
         s = self.state
-        device = _device(s.generator)
+        device = device_of(s.generator)
         with torch.no_grad():
             labels = s.fixed_labels.to(device) if s.fixed_labels is not None else None
             samples = s.generator(s.fixed_z.to(device), labels).cpu()
@@ -227,13 +220,9 @@ class _Record:
             self.history[key].append(value)
 
 
-def _device(module: nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
 def _threads(state: TrainState):
     """CPU threads for this run (one for nets too small to gain from more), restored afterwards; none on a GPU."""
-    if _device(state.generator).type != "cpu":
+    if device_of(state.generator).type != "cpu":
         return nullcontext()
     n_params = sum(p.numel() for net in (state.generator, state.discriminator) for p in net.parameters())
     return threads(1 if n_params < SMALL_MODEL else None)
@@ -262,7 +251,8 @@ def train(
     and notebook 07 plays the student's own round.
     """
     config.validate()
-    _check_budget(steps, seconds)
+    check_steps(steps)
+    check_seconds(seconds)
     budget = steps if steps is not None else (None if seconds is not None else config.steps)
     data = load_dataset(config.dataset) if data is None else data
     if state is None:
@@ -271,7 +261,7 @@ def train(
         state.horizon = budget or config.steps
     state.horizon = state.horizon or config.steps
     generator, discriminator = state.generator, state.discriminator
-    real_batch, noise = _streams(config, data, state.rng, _device(generator))
+    real_batch, noise = _streams(config, data, state.rng, device_of(generator))
     record = _Record(state, (1, 28, 28) if data.dim == 784 else None, callback)
     bar = tqdm(total=budget, disable=not progress, desc=f"training ({config.loss})", unit="step", leave=False)
     generator.train()

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from gan_course.lessons.nb06_conditional.conditional import generate, label_accuracy
-from gan_course.config import GANConfig
+from gan_course.config import GANConfig, check_seconds, check_steps
 from gan_course.data import Digits, load_mnist
 from gan_course.device import cpu_threads, get_device, threads
 from gan_course.experiments import apply_overrides, get_preset
@@ -33,6 +33,7 @@ from gan_course.seeding import fixed_noise, seed_everything
 from gan_course.train import TrainResult, train
 
 N_EVAL = 2000  # digits scored per row
+MAX_BASELINE_FACTOR = 20  # gan.py trains at most 20 times as long as vanilla
 PRESET_ROWS = ("vanilla", "cgan")  # the presets a --try row can change
 EVAL_SEED = 12345  # the noise they are drawn from, the same for every row
 EQUAL_TIME = "gan.py, equal time"  # the row every FD is divided by
@@ -160,12 +161,16 @@ def run_bench(seconds: float | None = None, cgan_seconds: float | None = None, s
     all, and the FD ratio is left empty). Each of ``tries`` (see :func:`parse_try`) adds a row under its
     preset's, trained on the same seed and budget (its own ``steps`` if it changes them and no seconds are given).
     """
-    for name, value in (("seconds", seconds), ("cgan_seconds", cgan_seconds), ("baseline_factor", baseline_factor)):
-        if value is not None and not value > 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {value}")
-    for name, value, least in (("vanilla_steps", vanilla_steps, 1), ("cgan_steps", cgan_steps, 1), ("n_eval", n_eval, 10)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
-            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    for name, value in (("seconds", seconds), ("cgan_seconds", cgan_seconds)):
+        check_seconds(value, f"--{name.replace('_', '-')}")
+    if isinstance(baseline_factor, bool) or not isinstance(baseline_factor, (int, float)) \
+            or not 0 < baseline_factor <= MAX_BASELINE_FACTOR:
+        raise ValueError(f"--baseline-factor must be > 0 and at most {MAX_BASELINE_FACTOR} (times vanilla's seconds), "
+                         f"got {baseline_factor}")
+    for name, value in (("vanilla_steps", vanilla_steps), ("cgan_steps", cgan_steps)):
+        check_steps(value, name)
+    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 10:
+        raise ValueError(f"n_eval must be an integer >= 10, got {n_eval!r}")
     variants = [parse_try(words) for words in tries]  # bad changes are named before any training
     data = load_mnist(verbose=False)
     echo(f"machine: {machine()}")
