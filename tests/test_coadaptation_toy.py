@@ -59,7 +59,7 @@ def test_coadapted_discriminator_has_cancelling_frame_pairs():
 
 def test_randomly_started_discriminator_has_frame_pairs_of_random_signs():
     torch.manual_seed(0)
-    assert 0.6 < pair_cancellation(toy_discriminator(ToyConfig(coadapted=False, d_hidden=256)), 6) < 1.4
+    assert 0.6 < pair_cancellation(toy_discriminator(ToyConfig(coadapted=False, d_hidden=(256,))), 6) < 1.4
 
 
 def test_coadapted_discriminator_gives_no_feedback_on_correlated_frame_noise():
@@ -163,3 +163,21 @@ def test_without_held_pairs_g_cleans_the_frame_even_without_dropout(name):
         assert all(r["control"]["pairs_trained"] > 1 for r in rows), detail
     else:
         assert all(0 < r["control"]["pairs_trained"] < 0.5 for r in rows), detail
+
+
+def test_toy_config_is_validated_like_any_gan_config():
+    with pytest.raises(ValueError, match="d_steps must be an integer"):
+        ToyConfig(d_steps=0)
+
+
+def test_toy_config_rejects_a_toy_size_too_small_for_a_frame():
+    with pytest.raises(ValueError, match="size must be an integer from 3 to 64"):
+        TOY_PRESETS["toy-free"].replace(size=2)
+
+
+def test_toy_trains_with_the_course_round():
+    import inspect
+
+    from gan_course.lessons.nb05_coadaptation import toy
+
+    assert "train_round(" in inspect.getsource(toy.train_toy) and "backward" not in inspect.getsource(toy)

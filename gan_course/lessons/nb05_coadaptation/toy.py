@@ -18,39 +18,54 @@ does $G$'s gradient on the correlated noise vanish, and how much noise is left o
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Sequence
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from gan_course.lessons.nb05_coadaptation.mnist import evenly_lit_response
+from gan_course.config import GANConfig
 from gan_course.device import threads
+from gan_course.lessons.nb05_coadaptation.mnist import evenly_lit_response
 from gan_course.models import Discriminator
+from gan_course.train import make_optimizer, train_round
 
 
-@dataclass(frozen=True)
-class ToyConfig:
-    """Everything that defines a toy run."""
+@dataclass
+class ToyConfig(GANConfig):
+    """A toy run: a :class:`GANConfig` (validated like any other: k, l, optimiser, rates, budget) with the toy's
+    own set-up. ``dataset`` plays no part: the toy draws its own images (:func:`toy_data`)."""
 
-    size: int = 6  # images size x size; the frame is the outer ring of pixels
     latent_dim: int = 4
-    g_hidden: int = 32
-    d_hidden: int = 8
-    input_dropout: float = 0.0
-    coadapted: bool = True  # D's frame weights start as +a / -a pairs
-    freeze_frame: bool = False  # keep D's frame weights at their start (the co-adapted D never relearns them)
-    pair_scale: float = 1.0  # a, the size of the +a / -a weights
+    g_hidden: tuple[int, ...] = (32,)  # one hidden layer
+    d_hidden: tuple[int, ...] = (8,)
     optimizer: str = "sgd"
     lr_d: float = 0.2  # with 0.05 G had not yet drawn bars after 500 rounds
     lr_g: float = 0.2
     momentum: float = 0.5
-    batch_size: int = 64
     steps: int = 500  # about 1 s of CPU per run: ten seeds with and without dropout fit a notebook
+    size: int = 6  # images size x size; the frame is the outer ring of pixels
+    coadapted: bool = True  # D's frame weights start as +a / -a pairs
+    freeze_frame: bool = False  # keep D's frame weights at their start (the co-adapted D never relearns them)
+    pair_scale: float = 1.0  # a, the size of the +a / -a weights
+
+    def validate(self) -> "ToyConfig":
+        """The GAN's fields as :meth:`GANConfig.validate` checks them, then the toy's."""
+        super().validate()
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 3 <= self.size <= 64:
+            raise ValueError(f"size must be an integer from 3 to 64 (the toy images' side in pixels), got {self.size!r}")
+        if len(self.g_hidden) != 1:
+            raise ValueError(f"g_hidden must be one layer size for the toy's G, got {self.g_hidden}")
+        if isinstance(self.pair_scale, bool) or not isinstance(self.pair_scale, (int, float)) \
+                or not 0 < self.pair_scale <= 100:
+            raise ValueError(f"pair_scale (a, the size of the +a / -a weights) must be in (0, 100], got {self.pair_scale!r}")
+        return self
 
     def replace(self, **changes) -> "ToyConfig":
-        """A copy with some fields changed."""
+        """A copy with some fields changed (validated)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown toy config field(s) {sorted(unknown)}; fields are {[f.name for f in fields(self)]}")
         return ToyConfig(**{**asdict(self), **changes})
 
 
@@ -91,7 +106,8 @@ class PairedFrameGenerator(nn.Module):
         n_out = len(self.interior) + len(self.pairs)
         self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_out), nn.Tanh())
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: None = None) -> torch.Tensor:
+        """``labels`` is always None (the toy is unconditional): the signature of the course's G."""
         out = self.net(z)  # (B, n_interior + n_pairs)
         inner, pair_values = out[:, :len(self.interior)], out[:, len(self.interior):]
         image = out.new_empty(len(z), self.size * self.size)
@@ -104,21 +120,15 @@ class PairedFrameGenerator(nn.Module):
 def toy_discriminator(config: ToyConfig) -> Discriminator:
     r"""D for the toy; with ``coadapted`` its first-layer frame weights are $\pm a$ pairs (random sign per unit and pair)."""
     size = config.size
-    discriminator = Discriminator(size * size, (config.d_hidden,), input_dropout=config.input_dropout)
+    discriminator = Discriminator(size * size, config.d_hidden, input_dropout=config.input_dropout)
     if config.coadapted:
         pairs = frame_pairs(size)
         with torch.no_grad():
             weight = discriminator.net[0].weight  # (H, size * size)
-            sign = torch.randint(2, (config.d_hidden, len(pairs))).float() * 2 - 1  # (H, n_pairs)
+            sign = torch.randint(2, (config.d_hidden[0], len(pairs))).float() * 2 - 1  # (H, n_pairs)
             weight[:, pairs[:, 0]] = config.pair_scale * sign
             weight[:, pairs[:, 1]] = -config.pair_scale * sign
     return discriminator
-
-
-def _optimizer(config: ToyConfig, params, lr: float) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
-    return torch.optim.SGD(params, lr=lr, momentum=config.momentum)
 
 
 @dataclass
@@ -133,47 +143,36 @@ class ToyRun:
 
 
 def train_toy(config: ToyConfig, seed: int = 0) -> ToyRun:
-    r"""Alternate one D-step and one G-step for ``config.steps`` rounds (non-saturating G loss).
+    r"""``config.steps`` rounds of :func:`gan_course.train.train_round` (k D-steps, then l G-steps, G's loss
+    ``config.loss``) on toy images, from ``seed``.
 
-    D maximises $\log D(x) + \log(1 - D(G(z)))$; G minimises $-\log D(G(z))$. D stays in training mode for
-    the G-step, so with input dropout G's feedback also passes through dropped pixels, as in the original GAN.
+    D stays in training mode for the G-step, so with input dropout G's feedback also passes through dropped
+    pixels, as in the original GAN.
     """
     rng = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    generator = PairedFrameGenerator(config.size, config.latent_dim, config.g_hidden)
+    generator = PairedFrameGenerator(config.size, config.latent_dim, config.g_hidden[0])
     discriminator = toy_discriminator(config)
     untrained = toy_discriminator(config)
     untrained.load_state_dict(discriminator.state_dict())
     if config.freeze_frame:
         frame = frame_mask(config.size).flatten()
         discriminator.net[0].weight.register_hook(lambda grad: grad.masked_fill(frame, 0.0))
-    opt_d = _optimizer(config, discriminator.parameters(), config.lr_d)
-    opt_g = _optimizer(config, generator.parameters(), config.lr_g)
+    opt_d = make_optimizer(config, discriminator.parameters(), config.lr_d)
+    opt_g = make_optimizer(config, generator.parameters(), config.lr_g)
+
+    def real_batch() -> tuple[torch.Tensor, None]:
+        return toy_data(config.batch_size, config.size, rng), None  # (B, size * size), no labels
+
+    def noise(n: int) -> tuple[torch.Tensor, None]:
+        return torch.randn(n, config.latent_dim, generator=rng), None  # (n, latent_dim), no labels
+
     start = time.process_time()
     with threads(1):  # nets this small only lose time to a second thread
-        _toy_rounds(config, generator, discriminator, opt_d, opt_g, rng)
+        for _ in range(config.steps):
+            train_round(generator, discriminator, opt_g, opt_d, real_batch, noise, config)
     generator.eval()
     return ToyRun(config, generator, discriminator, untrained, time.process_time() - start)
-
-
-def _toy_rounds(config: ToyConfig, generator, discriminator, opt_d, opt_g, rng: torch.Generator) -> None:
-    """``config.steps`` rounds of one D-step and one G-step."""
-    B = config.batch_size
-    for _ in range(config.steps):
-        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
-        real = toy_data(B, config.size, rng)
-        fake = generator(torch.randn(B, config.latent_dim, generator=rng)).detach()
-        d_loss = -(F.logsigmoid(discriminator(real)).mean() + F.logsigmoid(-discriminator(fake)).mean())
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        # (2) Update G: minimise -log D(G(z)), D frozen
-        discriminator.requires_grad_(False)
-        g_loss = -F.logsigmoid(discriminator(generator(torch.randn(B, config.latent_dim, generator=rng)))).mean()
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        discriminator.requires_grad_(True)
 
 
 def toy_samples(generator: PairedFrameGenerator, n: int = 2000, seed: int = 0) -> torch.Tensor:
