@@ -1,6 +1,11 @@
 """The notebook-07 checkers of the losses: correct answers pass, each common mistake gets its own message, nothing raises."""
 
 
+import importlib
+import json
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -13,6 +18,8 @@ from gan_course.lessons.nb07_exercise.exercises import (check_d_objective, check
 from gan_course.lessons.nb07_exercise.gradient_gap import D_AHEAD, MIN_RATIO, gradient_report, implemented
 from gan_course.losses import loss_curves
 from helpers import assert_table_reproduced, study_fixture
+
+ROOT = Path(__file__).resolve().parents[1]
 
 bce_logits = F.binary_cross_entropy_with_logits
 ones, zeros = torch.ones_like, torch.zeros_like
@@ -288,15 +295,66 @@ def test_verdict_gives_the_line_a_checker_prints(capsys):
 
 
 def test_every_catalogued_mistake_is_reachable():
-    """Each known-wrong variant differs from the reference and from every other variant on the probes."""
-    for name in exercises.MAKERS:
+    """Each known-wrong variant differs from the reference and from every other variant on the stored probes."""
+    for name in ("d_objective", "g_loss_saturating", "g_loss_non_saturating"):
         for inputs in exercises.FORMS:
             ex = exercises.exercise(name, inputs)
-            same = lambda f, g: all(close(f(*x), g(*x)) for x in ex.probes)  # noqa: E731
-            variants = [("the reference", ex.reference), *[(m, w) for m, w in ex.mistakes]]
-            for i, (name_a, a) in enumerate(variants):
-                for name_b, b in variants[i + 1:]:
-                    assert not same(a, b), f"{ex.name}: {name_a!r} and {name_b!r} agree on every probe"
+            rows = [("the reference", [c.value for c in ex.cases])]
+            rows += [(m, [c.mistakes[i] for c in ex.cases]) for i, m in enumerate(ex.messages)]
+            for i, (name_a, a) in enumerate(rows):
+                for name_b, b in rows[i + 1:]:
+                    assert not all(close(x, y) for x, y in zip(a, b)), f"{ex.name}: {name_a!r} and {name_b!r} agree"
+
+
+# --- no solution in the package ------------------------------------------------------------------
+
+def test_the_stored_values_are_what_the_reference_computes():
+    from classroom.reference import stored_table
+
+    assert json.loads(exercises.EXPECTED.read_text()) == json.loads(json.dumps(stored_table()))
+
+
+def _solution_lines() -> list[str]:
+    nb = nbformat.read(ROOT / "notebooks" / "07_exercise_original_vs_modified_loss.ipynb", as_version=4)
+    lines, inside = [], False
+    for cell in nb.cells:
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if line.strip() in ("### BEGIN SOLUTION", "### END SOLUTION"):
+                inside = line.strip() == "### BEGIN SOLUTION"
+            elif inside and not line.strip().startswith("###") and len(line.strip()) > 12:
+                lines.append(line.strip())
+    return lines
+
+
+def test_no_solution_line_of_notebook_07_is_in_the_exercises_package():
+    lines = _solution_lines()
+    assert len(lines) >= 10
+    sources = {p: p.read_text() for p in (ROOT / "gan_course" / "lessons" / "nb07_exercise").glob("*")}
+    leaks = [(p.name, line) for line in lines for p, text in sources.items() if line in text]
+    assert not leaks, leaks
+
+
+def test_no_loss_of_the_solution_is_written_out_in_the_package_but_the_gans_own():
+    """The GAN the package trains keeps its losses (gan_course/losses.py); no other module writes them out."""
+    losses = [line for line in _solution_lines() if "log" in line]
+    assert len(losses) >= 6
+    own = {ROOT / "gan_course" / "losses.py"}
+    leaks = [(str(p.relative_to(ROOT)), line) for p in (ROOT / "gan_course").rglob("*.py") if p not in own
+             for line in losses if line in p.read_text()]
+    assert not leaks, leaks
+
+
+@pytest.mark.parametrize("module, names", [
+    ("gan_course.lessons.nb07_exercise.exercises", ("MAKERS", "spec", "reference")),
+    ("gan_course.lessons.nb07_exercise.round_steps", ("f_acc", "modified_loss", "saturating_loss")),
+    ("gan_course.lessons.nb07_exercise.round_exercise", ("f_acc", "modified_loss", "generator_loss")),
+])
+def test_no_reference_solution_is_importable_from_the_package(module, names):
+    loaded = importlib.import_module(module)
+    assert not [n for n in names if hasattr(loaded, n)]
+    for name in ("d_objective", "g_loss_saturating", "g_loss_non_saturating"):
+        for inputs in exercises.FORMS:
+            assert not any(callable(v) for v in vars(exercises.exercise(name, inputs)).values())
 
 
 # --- the guard and the slider's callback -------------------------------------------------------

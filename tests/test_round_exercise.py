@@ -6,7 +6,7 @@ import torch
 from gan_course.config import GANConfig
 from gan_course.data import load_mnist
 from gan_course.lessons.nb07_exercise.round_exercise import as_round_fn, check_round, diagnose_round, verdict
-from gan_course.lessons.nb07_exercise.round_steps import f_acc, modified_loss
+from classroom.reference import f_acc, modified_loss
 from gan_course.train import train, train_round as course_round
 from round_mistakes import MISTAKES, define, planted, solution_source
 
@@ -75,8 +75,13 @@ def test_a_missing_zero_grad_in_the_g_step_is_named_at_the_second_g_step():
     assert "at G-step 2 of round 1, G's .grad held more" in diagnose_round(edited("        opt_g.zero_grad()\n", ""))
 
 
+def test_a_round_that_ignores_the_g_loss_it_is_given_is_named():
+    message = diagnose_round(edited("g_step_loss = g_loss(D(G(noise())))", "g_step_loss = -F.logsigmoid(D(G(noise()))).mean()"))
+    assert "does it call the g_loss the round is given" in message, message
+
+
 def test_a_loop_that_ignores_k_is_named():
-    assert "3 D-steps with k = 2" in diagnose_round(edited("for _ in range(k):", "for _ in range(l):"))
+    assert "asked for k = 2, your round made 3 D-steps" in diagnose_round(edited("for _ in range(k):", "for _ in range(l):"))
 
 
 def test_g_left_frozen_or_d_left_frozen_is_named():

@@ -112,7 +112,8 @@ def judge_round(record: dict, seed: int, d_objective: Callable, g_losses: Sequen
     """(the first mistake in the steps, the first in what the round returns) from a :func:`play` record."""
     if record.get("failure"):
         return record["failure"], None
-    G, D, _, _ = tiny_nets(seed)
+    with torch.random.fork_rng(devices=[]):  # the notebook's own random numbers stay as they were
+        G, D, _, _ = tiny_nets(seed)
     for number, entry in enumerate(record["plays"], start=1):
         steps = [Step.from_raw(s) for s in entry.get("steps", [])]
         for step in steps:
@@ -130,18 +131,23 @@ def judge_round(record: dict, seed: int, d_objective: Callable, g_losses: Sequen
     return None, None
 
 
+def diagnose_round(fn: Callable) -> str | None:
+    """None when the student's round is right, else the one message naming its first mistake (never raises)."""
+    record = play(fn, PLAYS, SEED, D_OBJECTIVE, G_LOSSES)
+    steps, returns = judge_round(record, SEED, D_OBJECTIVE, G_LOSSES)
+    return steps or returns
+
+
 def _plays_text(plays: Sequence[tuple[int, int, int]]) -> str:
     return ", then ".join(f"k = {k}, l = {l}" for k, l, _ in plays)
 
 
 def verdict(fn: Callable) -> tuple[bool, str]:
     """(passed, the one line :func:`check_round` prints)."""
-    record = play(fn, PLAYS, SEED, D_OBJECTIVE, G_LOSSES)
-    steps, returns = judge_round(record, SEED, D_OBJECTIVE, G_LOSSES)
     ok = (f"{name_of(fn, NAME)} is correct: played with {_plays_text(PLAYS)} and two different g_loss, it makes k "
           "D-steps on detached fakes, then l G-steps through D, each with its own optimiser and a fresh gradient, "
           "following the losses it is given.")
-    return report(ok, steps or returns)
+    return report(ok, diagnose_round(fn))
 
 
 def check_round(fn: Callable) -> bool:
@@ -169,4 +175,4 @@ def as_round_fn(fn: Callable, d_objective: Callable, g_loss: Callable) -> Callab
     return round_fn
 
 
-__all__ = ["as_round_fn", "check_round", "close", "judge_round", "play", "verdict"]
+__all__ = ["as_round_fn", "check_round", "close", "diagnose_round", "judge_round", "play", "verdict"]
