@@ -29,12 +29,6 @@ def same_build(name: str) -> None:
                     f"torch {torch.__version__} on {cpu_kernels()}: bit-equal weights are not expected")
 
 
-def unequal_nets(a, b) -> list[str]:
-    """The nets ("generator", "discriminator") whose weights differ between two training results, bit for bit."""
-    pairs = {net: (getattr(a, net).state_dict(), getattr(b, net).state_dict()) for net in ("generator", "discriminator")}
-    return [net for net, (x, y) in pairs.items() if x.keys() != y.keys() or not all(torch.equal(x[k], y[k]) for k in x)]
-
-
 @dataclass(frozen=True)
 class StudyFigures:
     """A study's table rows (seed -> figures), seed ``checked``'s trained here; ``stale``: why the table is not what

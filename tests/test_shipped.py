@@ -12,7 +12,13 @@ import torch
 
 from gan_course.checkpoints import SHIPPED_RUNS, load_run
 from tools.shipped import COMMAND, SHIPPED, stale_reason
-from helpers import same_build, unequal_nets
+from helpers import same_build
+
+
+def unequal_nets(a, b) -> list[str]:
+    """The nets ("generator", "discriminator") whose weights differ between two training results, bit for bit."""
+    pairs = {net: (getattr(a, net).state_dict(), getattr(b, net).state_dict()) for net in ("generator", "discriminator")}
+    return [net for net, (x, y) in pairs.items() if x.keys() != y.keys() or not all(torch.equal(x[k], y[k]) for k in x)]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
