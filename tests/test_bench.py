@@ -69,7 +69,9 @@ def test_the_printout_names_the_machine_and_has_a_line_per_row(bench):
 @pytest.mark.parametrize("kwargs, message", [
     ({"seconds": 0}, "--seconds must be > 0"),
     ({"baseline_factor": -1}, "--baseline-factor must be > 0"),
-    ({"vanilla_steps": 0}, "vanilla_steps must be an integer >= 1"),
+    ({"baseline_factor": 1e308}, r"--baseline-factor must be > 0 and at most 20 \(times vanilla's seconds\), got 1e\+308"),
+    ({"seconds": 1e308}, r"--seconds must be > 0 \(and at most 10\*\*7\)"),
+    ({"vanilla_steps": 0}, r"vanilla_steps must be an integer from 1 to 10\*\*9"),
 ])
 def test_bad_budgets_are_named_before_any_training(kwargs, message):
     with pytest.raises(ValueError, match=message):

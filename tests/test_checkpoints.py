@@ -229,3 +229,40 @@ def test_snapshot_extras_that_do_not_fit_fall_back(checkpoints, digits, capsys):
     path = checkpoints / "tiny" / "snapshots.pt"
     torch.save({**torch.load(path, weights_only=True), "extras": [{}]}, path)
     _falls_back(checkpoints, digits, capsys, "expected one dict of extras per snapshot")
+
+
+def test_a_history_that_keeps_only_its_last_row_is_refused(digits, tmp_path):
+    """Before, a strong-d run so cut was accepted and notebook 03 then failed with 'no logged steps in (101, 400)'."""
+    import json
+    run = save_run(train(TINY.replace(log_every=1), digits, seed=0, progress=False), tmp_path / "run")
+    history = json.loads((run / "history.json").read_text())
+    (run / "history.json").write_text(json.dumps({k: v[-1:] for k, v in history.items()}))
+    with pytest.raises(CheckpointError, match=r"history.json is incomplete: 3 rounds logged every 1 give 3 rows "
+                                              r"\(rounds 1 to 3\), and it holds 1"):
+        load_run(run)
+
+
+def test_the_rounds_a_run_logs_are_the_first_every_log_every_th_and_the_last():
+    from gan_course.checkpoints import logged_rounds
+    assert logged_rounds(25, 10) == [1, 10, 20, 25]
+    assert logged_rounds(20, 10) == [1, 10, 20]
+    assert logged_rounds(3, 1) == [1, 2, 3]
+    assert logged_rounds(35, 10, first=21) == [21, 30, 35]  # a run continued from round 20
+
+
+def test_a_continued_run_saves_and_loads_with_its_own_first_round(digits, tmp_path):
+    first = train(TINY.replace(log_every=2), digits, seed=0, steps=3, progress=False)
+    more = train(TINY.replace(log_every=2), digits, steps=4, progress=False, state=first.state)
+    assert load_run(save_run(more, tmp_path / "run")).history["step"] == [4, 6, 7]
+
+
+def test_a_plain_pickle_generator_is_refused_without_torchs_warning(digits, tmp_path):
+    import pickle
+    import warnings
+    run = save_run(train(TINY, digits, seed=0, progress=False), tmp_path / "run")
+    (run / "generator.pt").write_bytes(pickle.dumps({"weight": [1.0]}, protocol=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError, match="corrupt or not a weights-only checkpoint"):
+            load_run(run)
+    assert [str(w.message) for w in caught] == []

@@ -2,8 +2,10 @@
 
 import json
 import os
+import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -294,3 +296,119 @@ def _nan_weights(run):
     state = torch.load(run / "generator.pt", weights_only=True)
     state["net.0.weight"][0, 0] = float("nan")
     torch.save(state, run / "generator.pt")
+
+
+# --- issue 31: runs that vanish, Ctrl-C, sizes that do not fit -----------------------------------
+
+@pytest.mark.parametrize("out", [".", ""])
+def test_train_out_the_current_folder_or_empty_is_refused_before_training(out, tmp_path, monkeypatch, capsys):
+    """Before, `train --out .` in an empty folder trained the whole budget, then failed to rename '.'."""
+    _no_training(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "vanilla", "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and ("is the current folder" in err or "--out is empty" in err), err
+    assert list(tmp_path.iterdir()) == [] and list(tmp_path.parent.glob(f".{tmp_path.name}*")) == []
+
+
+def _wait_for_training(proc: subprocess.Popen) -> None:
+    """Until ``proc`` (a `train`) has loaded its data, i.e. is training."""
+    for line in proc.stdout:
+        if line.startswith("Data:"):
+            return
+    raise AssertionError("train stopped before training")
+
+
+def test_ctrl_c_while_training_is_one_line_exit_130_and_the_old_run_stays(vanilla_run, tmp_path):
+    """Before, Ctrl-C printed a 28-line traceback."""
+    import shutil
+    import signal
+    out = tmp_path / "run"
+    shutil.copytree(vanilla_run, out)
+    before = (out / "generator.pt").read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "gan_course", "train", "vanilla", "--steps", str(10**8), *FAST,
+                             "--seed", "5", "--force", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "GAN_COURSE_OFFLINE": "1"})
+    _wait_for_training(proc)
+    time.sleep(random.uniform(0.0, 0.7))  # at some round
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == (f"python -m gan_course train: training was interrupted; nothing was saved, and {out} is "
+                           "as it was")
+    assert (out / "generator.pt").read_bytes() == before
+
+
+def test_ctrl_c_while_saving_lets_the_save_finish_and_says_so(vanilla_run, tmp_path, monkeypatch, capsys):
+    import shutil
+    import signal
+
+    import gan_course.__main__ as cli
+    out = tmp_path / "run"
+    shutil.copytree(vanilla_run, out)
+    real_save = cli.save_run
+
+    def save_with_ctrl_c(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C as the save starts
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "save_run", save_with_ctrl_c)
+    assert main(["train", "vanilla", "--steps", "2", *FAST, "--seed", "5", "--force", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == (f"python -m gan_course train: interrupted while saving; the run was "
+                                               f"saved to {out} all the same")
+    assert json.loads((out / "config.json").read_text())["meta"]["seed"] == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works as before afterwards
+
+
+def test_more_hidden_layers_than_the_bound_are_refused(capsys, tmp_path):
+    layers = ",".join(["10000"] * 15)
+    assert main(["train", "vanilla", "--set", f"g_hidden={layers}", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("g_hidden must have at most 8 hidden layers, got 15") and len(err.splitlines()) == 1
+
+
+def test_sizes_that_do_not_fit_in_memory_are_refused_before_allocating(capsys, tmp_path, monkeypatch):
+    from gan_course import config
+    monkeypatch.setattr(config, "_memory_free", lambda: 2 * 10**9)  # a laptop with 2 GB free
+    _no_training(monkeypatch)
+    layers = ",".join(["10000"] * 8)
+    argv = ["train", "vanilla", "--set", "batch_size=10000", "--set", f"g_hidden={layers}", "--set",
+            f"d_hidden={layers}", "--out", str(tmp_path / "x")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "g_hidden, d_hidden and batch_size need about" in err and "2.0 GB free" in err and "\n" not in err, err
+
+
+def test_torchs_allocator_error_is_one_line(capsys, tmp_path, monkeypatch):
+    import gan_course.__main__ as cli
+
+    def allocate(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 400000000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(cli, "train", allocate)
+    assert main(["train", "vanilla", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "python -m gan_course train: error: out of memory: choose a smaller batch_size, network or --n"
+
+
+def test_sample_of_a_config_with_300_layers_is_one_line(vanilla_run, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(vanilla_run, run)
+    _edit_config(run, g_hidden=[10_000] * 300)
+    assert main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "s.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "g_hidden must have at most 8 hidden layers, got 300" in err and "\n" not in err, err
+
+
+def test_a_plain_pickle_generator_is_refused_in_one_line(vanilla_run, tmp_path):
+    import pickle
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(vanilla_run, run)
+    (run / "generator.pt").write_bytes(pickle.dumps({"weight": [1.0, 2.0]}))
+    done = run_cli("sample", str(run), "--n", "2", "--out", str(tmp_path / "s.npz"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"python -m gan_course sample: error: {run / 'generator.pt'} is "
+                                                "corrupt or not a weights-only checkpoint (UnpicklingError)"]

@@ -89,9 +89,13 @@ def test_slides_refuse_bad_input_in_one_line_and_write_nothing(tmp_path, capsys)
     cases = [([str(tmp_path / "missing.ipynb")], "missing.ipynb: expected an existing .ipynb notebook"),
              ([str(tmp_path / "ok.ipynb"), "--out", str(tmp_path / "ok.ipynb")],
               "the deck is an .html file (a notebook there would be overwritten)"),
-             ([str(tmp_path / "fails.ipynb")], "fails.ipynb failed, nothing written: ZeroDivisionError")]
+             ([str(tmp_path / "fails.ipynb")], "fails.ipynb failed, nothing written: ZeroDivisionError"),
+             ([str(tmp_path / "data.ipynb")], "data.ipynb is not a Jupyter notebook"),
+             ([str(tmp_path / "list.ipynb")], "list.ipynb is not a Jupyter notebook")]
+    (tmp_path / "data.ipynb").write_text('{"a": 1}')  # JSON, but not a notebook: was a jsonschema traceback
+    (tmp_path / "list.ipynb").write_text('[1, 2]')
     for argv, message in cases:
         assert main(["slides", *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and message in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fails.ipynb", "ok.ipynb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.ipynb", "fails.ipynb", "list.ipynb", "ok.ipynb"]

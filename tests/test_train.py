@@ -119,3 +119,11 @@ def test_train_round_is_the_round_train_plays(digits):
         train_round(state.generator, state.discriminator, state.opt_g, state.opt_d, real_batch, noise, config)
     for a, b in zip(state.generator.parameters(), by_train.generator.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("budget, message", [({"steps": True}, "steps must be an integer from 1 to 10\\*\\*9, got True"),
+                                             ({"steps": 2.5}, "steps must be an integer"),
+                                             ({"seconds": float("nan")}, "seconds must be > 0")])
+def test_a_bad_budget_is_named_by_the_one_shared_check(digits, budget, message):
+    with pytest.raises(ValueError, match=message):
+        train(GANConfig(), digits, progress=False, **budget)
