@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from classroom.grading import run_grade
+from classroom.sandbox import Missing
 from classroom.notebook_client import write_slides
 from classroom.student import main as student_main
 from gan_course.cli import OneLineParser, run_command
@@ -47,7 +48,7 @@ def _run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command(_parser(), _run, argv)
+    return run_command(_parser(), _run, argv, errors=(Missing,))
 
 
 if __name__ == "__main__":

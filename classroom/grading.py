@@ -219,7 +219,10 @@ def _round_result(task: Task, plan: dict, entry: dict) -> Result:
     if not isinstance(record, dict):
         return _zero(task, "the submission sent back no record of its round")
     plays = record.get("plays", [])
-    if not record.get("failure") and [(p.get("k"), p.get("l"), p.get("g_loss")) for p in plays] != [tuple(p) for p in r["plays"]]:
+    asked = [tuple(p) for p in r["plays"]]
+    got = [(p.get("k"), p.get("l"), p.get("g_loss")) if isinstance(p, dict) else None for p in plays]
+    cut_short = bool(plays) and isinstance(plays[-1], dict) and plays[-1].get("failure")
+    if not record.get("failure") and (got != asked[:len(got)] or (len(got) < len(asked) and not cut_short)):
         return _zero(task, "the round's record does not match the plays the grader asked for")
     try:
         steps, returns = round_exercise.judge_round(record, r["seed"], d_objective, g_losses, *_extra_variants())
@@ -384,7 +387,7 @@ def run_grade(path: Path, json_out: Path | None = None, timeout: float = 120.0, 
     if csv_out is not None and (csv_out.is_dir() or csv_out.suffix != ".csv"):
         raise ValueError(f"--csv {csv_out}: expected a file name ending in .csv, like gradebook.csv")
     if not sandbox.available():
-        raise RuntimeError(sandbox.INSTALL)
+        raise sandbox.Missing(sandbox.INSTALL)
     notebooks = sorted(p for p in path.glob("*.ipynb")) if path.is_dir() else [path]
     if not notebooks:
         raise ValueError(f"no notebooks (*.ipynb) in {path}")

@@ -25,6 +25,10 @@ MAX_FILE_BYTES = 64 * 2**20  # no file the submission writes grows past this
 INSTALL = "the grader runs each submission in a bubblewrap sandbox: install it with `apt-get install bubblewrap`"
 
 
+class Missing(RuntimeError):
+    """No sandbox on this machine: the grader refuses to run student code without one."""
+
+
 @dataclass
 class Outcome:
     """How the sandboxed process ended: its exit code (None when killed at the time limit) and its stderr's tail."""
@@ -46,7 +50,7 @@ def available() -> bool:
 def require() -> None:
     """Raise the one line an instructor needs when there is no sandbox."""
     if shutil.which(BWRAP) is None:
-        raise RuntimeError(INSTALL)
+        raise Missing(INSTALL)
 
 
 def _masked(hide: list[Path], keep: list[Path]) -> list[str]:

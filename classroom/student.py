@@ -83,6 +83,20 @@ def _strip_cell(source: str, where: str) -> tuple[str, int]:
     return "\n".join(out), n_solutions
 
 
+def solution_lines(nb: nbformat.NotebookNode) -> list[str]:
+    """The code lines inside ``nb``'s solution regions (stripped; not the markers, not the hints): what no student
+    copy, page or package may hold."""
+    lines: list[str] = []
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if line.strip() in (BEGIN, END):
+                inside = line.strip() == BEGIN
+            elif inside and line.strip() and not HINT.match(line):
+                lines.append(line.strip())
+    return lines
+
+
 def without_instructor_notes(markdown: str) -> str:
     """``markdown`` without the paragraphs that open with an instructor note (``*Instructors:* ...``)."""
     paragraphs = re.split(r"\n\s*\n", markdown)
@@ -226,7 +240,7 @@ def build_wheel(checkout: Path = CHECKOUT) -> tuple[str, bytes]:
             shutil.copy(checkout / name, src / name)
         pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
                "-w", str(dist), str(src)]
-        done = subprocess.run(pip, capture_output=True, text=True)
+        done = subprocess.run(pip, check=False, capture_output=True, text=True)
         wheels = sorted(dist.glob("gan_course-*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             last = (done.stderr.strip() or done.stdout.strip() or "no wheel written").splitlines()[-1]

@@ -282,7 +282,9 @@ def sequence_problem(steps: list[Step], round_: int, k: int, l: int) -> str | No
     if n_d > k and n_g == l and g_then_d:
         return (f"D was updated during the G-step: in round {round_}, opt_d.step() ran after G's steps began "
                 f"(the steps, in order: {shown}). While G learns, D stays as it is: only opt_g steps there")
-    if n_d == k and n_g > l and g_then_d:
+    after_d = [b for a, b in zip(steps, steps[1:]) if a.net == "D" and b.net == "G"]
+    in_d_step = bool(after_d) and all(sum(b.draws.values()) == 0 for b in after_d)  # G stepped on D's batch
+    if n_d == k and n_g > l and (g_then_d or in_d_step):
         return (f"G stepped during the D-steps: in round {round_}, opt_g.step() ran more often than the l = {l} "
                 f"G-steps (the steps, in order: {shown}). In a D-step only opt_d steps")
     for net, n, letter in (("D", k, "k"), ("G", l, "l")):
