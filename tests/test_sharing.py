@@ -7,8 +7,9 @@ import torch
 
 from gan_course.data import Digits, load_mnist
 from gan_course.experiments import get_preset
-from gan_course.lessons.nb06_conditional.sharing import (ARMS, CGAN, REGIMES, arm_settings, class_seed, compare, decode_images,
-                                encode_images, few_shot, train_and_held_out)
+from gan_course.lessons.nb06_conditional.sharing import (ARMS, CGAN, N_KEPT, REGIMES, arm_settings, class_seed, compare,
+                                                         few_shot, load_picture, picture_path, save_picture,
+                                                         train_and_held_out)
 
 CGAN_CONFIG = get_preset("cgan").config
 TINY = CGAN_CONFIG.replace(g_hidden=(16,), d_hidden=(16,), batch_size=20, snapshot_every=5, n_snapshot=4)
@@ -54,14 +55,26 @@ def test_every_class_gan_of_every_seed_has_its_own_seed():
     assert len(seeds) == 50
 
 
-def test_images_survive_the_results_file_to_within_one_grey_level():
-    images = torch.rand(7, 1, 28, 28) * 2 - 1
-    assert (decode_images(encode_images(images)) - images).abs().max() <= 1 / 127.5
+def test_pictures_survive_their_png_to_within_one_grey_level(tmp_path):
+    images = torch.rand(10 * N_KEPT, 1, 28, 28) * 2 - 1
+    assert (load_picture(save_picture(images, tmp_path / "x.png")) - images).abs().max() <= 1 / 127.5
 
 
-def test_compare_scores_every_arm_per_class_in_both_regimes(digits):
-    figures = compare(TINY, digits, seed=0, rounds=2)
-    assert set(figures) == set(REGIMES) | {"samples"}
+def test_a_missing_picture_is_named_with_its_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no picture at .*missing.png"):
+        load_picture(tmp_path / "missing.png")
+
+
+def test_every_regime_and_arm_has_its_picture_beside_the_table():
+    for regime in REGIMES:
+        for arm in (CGAN, *ARMS):
+            assert load_picture(picture_path(regime, arm)).shape == (10 * N_KEPT, 1, 28, 28), (regime, arm)
+
+
+def test_compare_writes_seed_0s_pictures_as_png_and_keeps_numbers_in_the_table(digits, tmp_path):
+    figures = compare(TINY, digits, seed=0, rounds=2, pictures=tmp_path)
+    assert set(figures) == set(REGIMES)
+    assert len(list(tmp_path.glob("*.png"))) == len(REGIMES) * (1 + len(ARMS))
     for regime in REGIMES:
         assert set(figures[regime]) == {CGAN, *ARMS}
         for arm in figures[regime].values():

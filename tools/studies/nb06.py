@@ -8,10 +8,13 @@ from tools.studies import Study
 
 
 def _cgan_sharing(seed: int, steps: int | None) -> dict:
-    """The cgan preset's recipe as one c-GAN and as ten per-class GANs under an equal budget (gan_course.lessons.nb06_conditional.sharing)."""
+    """The cgan preset's recipe as one c-GAN and as ten per-class GANs under an equal budget (gan_course.lessons.nb06_conditional.sharing);
+    seed 0 writes its pictures as PNGs into notebooks/results/cgan-sharing/, beside the table."""
     from gan_course.lessons.nb06_conditional import sharing
+    from tools.robustness import RESULTS_DIR
 
-    return sharing.compare(get_preset("cgan").config, load_mnist(verbose=False), seed, steps)
+    return sharing.compare(get_preset("cgan").config, load_mnist(verbose=False), seed, steps,
+                           pictures=RESULTS_DIR / sharing.PICTURES)
 
 
 def _cgan_sharing_fingerprint() -> dict:

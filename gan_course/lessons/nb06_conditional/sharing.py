@@ -19,18 +19,21 @@ that class, and the share the classifier assigns to the class.
 
 from __future__ import annotations
 
-import base64
+import re
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from PIL import Image
 
 from gan_course.classifier import N_TEST_PER_CLASS
 from gan_course.lessons.nb06_conditional.conditional import class_subset, generate, label_accuracy, per_class_fd
 from gan_course.config import GANConfig
 from gan_course.data import N_CLASSES, Digits
 from gan_course.metrics import classify
+from gan_course.results import results_dir
 from gan_course.seeding import fixed_noise
 from gan_course.train import train
 
@@ -96,21 +99,40 @@ def score(images: torch.Tensor, labels: torch.Tensor, held_out: Digits, held_fea
     return {"fd": per_class_fd(judged["feats"], labels, held_feats, held_out.labels), "accuracy": judged["per_class"]}
 
 
-def encode_images(images: torch.Tensor) -> str:
-    """Images in [-1, 1] as base64 of their uint8 pixels (for a JSON results file)."""
-    pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-    return base64.b64encode(pixels.tobytes()).decode("ascii")
+PICTURES = "cgan-sharing"  # seed 0's pictures: results/cgan-sharing/REGIME_ARM.png beside the table
 
 
-def decode_images(text: str) -> torch.Tensor:
-    """The inverse of :func:`encode_images`: images (N, 1, 28, 28) in [-1, 1]."""
-    pixels = np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(-1, 1, 28, 28)
-    return torch.from_numpy(pixels.astype(np.float32)) / 127.5 - 1
+def picture_path(regime: str, arm: str, directory: str | Path | None = None) -> Path:
+    """The PNG of seed 0's digits of one regime and arm (in ``directory``, default results/cgan-sharing/)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{regime} {arm}").strip("-")  # "few-shot-same-rounds-batch-10"
+    return Path(directory if directory is not None else results_dir() / PICTURES) / f"{slug}.png"
 
 
-def compare(config: GANConfig, digits: Digits, seed: int, rounds: int | None = None) -> dict[str, Any]:
-    """One seed: ``{regime: {arm: {"fd", "accuracy": (10,), "seconds"}}}`` for the c-GAN and both arms, and for
-    seed 0 ``"samples"``: ``{regime: {arm: encoded images (10 N_KEPT,)}}``. ``rounds``: default :data:`ROUNDS`."""
+def save_picture(images: torch.Tensor, path: str | Path) -> Path:
+    """Digits (10 N_KEPT, 1, 28, 28) in [-1, 1], class after class, as one lossless 8-bit PNG: row c is class c."""
+    pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # (10 N_KEPT, 1, 28, 28)
+    grid = pixels.view(N_CLASSES, -1, 28, 28).permute(0, 2, 1, 3).reshape(N_CLASSES * 28, -1)  # (280, 28 N_KEPT)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid.numpy(), mode="L").save(path)
+    return path
+
+
+def load_picture(path: str | Path) -> torch.Tensor:
+    """The inverse of :func:`save_picture`: digits (10 N_KEPT, 1, 28, 28) in [-1, 1], class after class."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no picture at {path}: the notebooks' results/ folder is missing or incomplete")
+    grid = torch.from_numpy(np.array(Image.open(path).convert("L")))  # (280, 28 N_KEPT)
+    tiles = grid.view(N_CLASSES, 28, -1, 28).permute(0, 2, 1, 3).reshape(-1, 1, 28, 28)
+    return tiles.float() / 127.5 - 1
+
+
+def compare(config: GANConfig, digits: Digits, seed: int, rounds: int | None = None,
+            pictures: str | Path | None = None) -> dict[str, Any]:
+    """One seed: ``{regime: {arm: {"fd", "accuracy": (10,), "seconds"}}}`` for the c-GAN and both arms.
+    With ``pictures`` (a folder), seed 0 also writes N_KEPT digits a class of every GAN there, one PNG per regime
+    and arm (:func:`picture_path`). ``rounds``: default :data:`ROUNDS`."""
     rounds = rounds or ROUNDS
     train_set, held_out = train_and_held_out(digits)
     held_feats = classify(held_out.images)[1]
@@ -118,7 +140,6 @@ def compare(config: GANConfig, digits: Digits, seed: int, rounds: int | None = N
     z = fixed_noise(N_EVAL, config.latent_dim, EVAL_SEED + seed)  # the same noise for every GAN
     kept = torch.cat([torch.arange(c * N_EVAL, c * N_EVAL + N_KEPT) for c in range(N_CLASSES)])
     figures: dict[str, Any] = {}
-    samples: dict[str, dict[str, str]] = {}
     for regime, n_per_class in REGIMES.items():
         data = train_set if n_per_class is None else few_shot(train_set, n_per_class, seed)
         run = train(config.replace(conditional=True), data, seed=seed, steps=rounds, progress=False)
@@ -129,9 +150,9 @@ def compare(config: GANConfig, digits: Digits, seed: int, rounds: int | None = N
             images[arm] = draw_per_class(generators, z)
         figures[regime] = {arm: {**score(x, labels, held_out, held_feats), "seconds": seconds[arm]}
                            for arm, x in images.items()}
-        samples[regime] = {arm: encode_images(x[kept]) for arm, x in images.items()}
-    if seed == 0:
-        figures["samples"] = samples
+        if seed == 0 and pictures is not None:
+            for arm, x in images.items():
+                save_picture(x[kept], picture_path(regime, arm, pictures))
     return figures
 
 
