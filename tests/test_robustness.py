@@ -162,4 +162,4 @@ def test_a_seed_the_table_lacks_is_named_with_the_command_that_remakes_it(monkey
 def test_there_is_one_table_per_study_and_no_table_per_cpu():
     from tools.robustness import RESULTS_DIR
 
-    assert [p.name for p in RESULTS_DIR.iterdir() if p.is_dir()] == []
+    assert [str(p) for p in RESULTS_DIR.rglob("*.json") if p.parent != RESULTS_DIR] == []
