@@ -56,6 +56,15 @@ def test_the_test_command_follows_its_marker_as_ci_reads_it():
     assert command.endswith("&& .venv/bin/pytest") and '.venv/bin/pip install -e ".[test]"' in command
 
 
+def test_the_cpu_only_install_asks_for_the_torch_versions_the_course_pins():
+    import tomllib
+
+    pins = [d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+            if d.startswith(("torch>", "torch<", "torchvision"))]
+    line = next(line for line in README.splitlines() if "download.pytorch.org/whl/cpu" in line)
+    assert len(pins) == 2 and all(f'"{pin}"' in line for pin in pins), (pins, line)
+
+
 def test_the_readme_stays_short():
     assert len(README.split()) <= 1500
 
