@@ -9,6 +9,7 @@ import course_session  # noqa: F401
 # worker is nearly done. Seconds measured in full runs on the 2-core Intel Xeon, with nothing else running; only the
 # order depends on them.
 LONGEST_FIRST = (
+    "tests/browser/test_site_in_browser.py",  # executes the seven notebooks itself, then builds the site
     "tests/browser/test_notebooks_in_browser.py",  # 300
     "tests/test_grading.py",  # 147
     "tests/test_conditional.py",  # 128
@@ -26,9 +27,9 @@ LONGEST_FIRST = (
     "notebooks/01_detach_and_gradient_flow.ipynb",  # 7
     "notebooks/04_mode_collapse.ipynb",  # 6
 )
-# The site's build takes each notebook's execution from nbval's run of it (tests/nbval_keeps.py): 27 s then, about
-# 215 s when it has to execute the seven itself. So it goes last, when nbval has run every notebook.
-LAST = ("tests/browser/test_site_in_browser.py",)
+# The site's build executes the seven notebooks itself (its own cache, keyed by each notebook's content, is empty on
+# a fresh machine): the longest file of all, so it starts first, while the other worker takes the rest.
+LAST = ()
 
 
 def pytest_collection_modifyitems(items):
@@ -38,3 +39,4 @@ def pytest_collection_modifyitems(items):
         return rank.get(item.nodeid.split("::")[0], rank[None])
 
     items.sort(key=place)  # stable: the files named in neither keep their order, between the two
+

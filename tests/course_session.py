@@ -1,8 +1,7 @@
 """Loaded by every pytest run of the course (``-p course_session`` in pyproject.toml), whatever paths it is given:
 ``pytest notebooks/05_....ipynb`` alone gets the same offline, one-thread environment as the full run.
 
-Every test runs offline: the data loader must use the shipped digits, never the network. And nbval's run of each
-course notebook is kept for the site's build (see tests/nbval_keeps.py).
+Every test runs offline: the data loader must use the shipped digits, never the network.
 """
 
 
@@ -20,10 +19,3 @@ os.environ.setdefault("GAN_COURSE_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # As `import gan_course` does, before any test computes anything: MKL bit-reproducible on any thread count.
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
-
-
-def pytest_configure(config):
-    if config.pluginmanager.hasplugin("nbval"):
-        from nbval_keeps import install
-
-        install()

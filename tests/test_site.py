@@ -1,7 +1,7 @@
 """The site's preparation of executed notebooks: static widgets, folded instructor cells, a cache key."""
 
 import base64
-import json
+import re
 
 import nbformat
 import pytest
@@ -63,11 +63,90 @@ def test_the_instructor_section_keeps_its_heading_and_folds_the_rest():
         new_code_cell("table()", metadata={"tags": ["instructor"]}),
         new_markdown_cell("### Pre-training\n\nrun this", metadata={"tags": ["instructor"]}),
     ])
-    prepared = site.prepare(nb)
+    prepared = site.prepare(nb, "instructor")
     heading = prepared.cells[1].source
     assert heading.startswith("## For the instructor: robustness\n") and "```{toggle}\nSeeds 0-9." in heading
     assert "hide-cell" in prepared.cells[2].metadata["tags"]
     assert prepared.cells[3].source.startswith("```{toggle}\n**Pre-training**")
+
+
+def test_an_answer_folds_into_a_dropdown_titled_as_its_summary():
+    nb = new_notebook(cells=[new_markdown_cell("<details><summary>Answer 2</summary>\n\nIt costs $x$.\n\n</details>",
+                                               metadata={"tags": ["answer"]})])
+    assert site.prepare(nb, "instructor").cells[0].source == "```{dropdown} Answer 2\nIt costs $x$.\n```\n"
+
+
+def test_a_code_block_inside_a_fold_cannot_close_the_fold():
+    folded = site._fold("### Hand out\n\n```bash\nls\n```\nafter")
+    assert folded.startswith("````{toggle}\n") and folded.endswith("\nafter\n````\n")
+
+
+def _tags(cell) -> set:
+    return set(cell.metadata.get("tags", []))
+
+
+def test_the_instructor_edition_keeps_and_folds_every_answer_and_instructor_cell():
+    for path in sorted(site.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        prepared = site.prepare(nb, "instructor", path.name)
+        assert len(prepared.cells) == len(nb.cells), path.name
+        for before, after in zip(nb.cells, prepared.cells):
+            if not _tags(before) & {"answer", "instructor"}:
+                continue
+            if after.cell_type == "code":
+                assert "hide-cell" in _tags(after), (path.name, before.source[:60])
+            else:  # folded whole, or (the closing section's first cell) its heading shown and the rest folded
+                body = after.source.split("\n\n", 1)[1] if after.source.startswith("#") else after.source
+                assert re.match(r"`{3,}\{(toggle|dropdown)\}", body), (path.name, before.source[:60])
+
+
+def test_the_student_edition_of_a_page_drops_solutions_answers_and_instructor_cells_and_keeps_outputs():
+    printed = new_output("stream", name="stdout", text="trained\n")
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 0 · Title"),
+        new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION\nf", outputs=[printed]),
+        new_code_cell("ok = 1\n### BEGIN HIDDEN TESTS\nassert ok\n### END HIDDEN TESTS"),
+        new_markdown_cell("<details><summary>Answer 1</summary>\n\nyes\n</details>", metadata={"tags": ["answer"]}),
+        new_markdown_cell("## For the instructor", metadata={"tags": ["instructor"]}),
+        new_code_cell("table()", metadata={"tags": ["instructor"]}),
+    ])
+    prepared = site.prepare(nb)
+    assert [c.source for c in prepared.cells] == [
+        "# 0 · Title", 'def f():\n    raise NotImplementedError("your code here: replace this line with your solution")\nf',
+        "ok = 1"]
+    assert prepared.cells[1].outputs == [printed]
+
+
+def test_an_unknown_edition_is_one_line_naming_it():
+    with pytest.raises(site.SiteError, match="unknown edition 'teacher': expected one of student, instructor"):
+        site.prepare(new_notebook(), "teacher")
+
+
+# --- display math: a $$ block has its own paragraph, or Markdown renders it as text --------------------
+
+def inline_display_math(markdown: str) -> list[str]:
+    """The ``$$...$$`` formulas of ``markdown`` that share a paragraph with text (CommonMark, as MyST and JupyterLab
+    read it): there they are no display block, and the site shows their LaTeX inside run-together italics."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    parser = MarkdownIt("commonmark").use(dollarmath_plugin, double_inline=True).enable("table")
+    return [child.content for token in parser.parse(markdown) for child in token.children or []
+            if child.type == "math_inline_double"]
+
+
+def test_a_display_formula_inside_a_paragraph_is_flagged_and_one_on_its_own_is_not():
+    pytest.importorskip("mdit_py_plugins")
+    assert inline_display_math("so that\n$$D^* = \\frac{p}{p + q}$$\nholds.") == ["D^* = \\frac{p}{p + q}"]
+    assert inline_display_math("> so that\n>\n> $$x^2$$\n>\n> holds\n\n$$y$$") == []
+
+
+def test_every_display_formula_in_the_notebooks_has_its_own_paragraph():
+    pytest.importorskip("mdit_py_plugins")
+    found = [(path.name, index, formula[:60]) for path in sorted(site.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+             for index, cell in enumerate(nbformat.read(path, as_version=4).cells) if cell.cell_type == "markdown"
+             for formula in inline_display_math(cell.source)]
+    assert found == [], f"(notebook, cell index, formula): give each its own paragraph: {found}"
 
 
 def test_a_shell_comment_in_a_folded_code_block_stays_a_comment():
@@ -111,57 +190,16 @@ def test_a_changed_table_of_another_build_gets_a_new_cache_key(tmp_path):
     assert site._fingerprint(path) != before
 
 
-def _strip_run_details(nb: nbformat.NotebookNode) -> tuple[list, list]:
-    """Each code cell's count and outputs, and the widgets' models, with the models' ids (random) left out: what two
-    executions of one notebook share."""
-    import re
-
-    def no_ids(value) -> str:
-        return re.sub(r"[0-9a-f]{32}", "ID", json.dumps(value, sort_keys=True))
-
-    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    return (json.loads(no_ids([(c.execution_count, c.outputs) for c in nb.cells if c.cell_type == "code"])),
-            sorted(no_ids(model) for model in state.values()))
-
-
-def test_nbval_s_run_is_kept_for_the_site_as_the_site_s_own_run_would_write_it(tmp_path):
-    """tests/nbval_keeps.py: a notebook nbval ran without error is in the site's cache, with the outputs (an Output
-    widget's in the widgets' state, a trailing ';' respected, cells numbered) and widget models the site's own
-    execution gives; a notebook with a failing cell is not kept."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    tests = Path(__file__).resolve().parent
-    good = tmp_path / "good.ipynb"
-    nbformat.write(new_notebook(cells=[
-        new_markdown_cell("# kept"),
-        new_code_cell("import sys\nimport ipywidgets as w\nfrom IPython.display import display\n"
-                      "out, slider = w.Output(), w.IntSlider(value=3, description='k')\ndisplay(w.VBox([slider, out]))"),
-        new_code_cell("with out:\n    print('inside the Output widget')\n    display({'a': 1}, raw=False)"),
-        new_code_cell("print('out'); print('err', file=sys.stderr)\n[1, 2];"),
-        new_code_cell("1 + 1"),
-    ]), good)
-    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("raise ValueError('no')")]),
-                   tmp_path / "bad.ipynb")
-    kept_dir = tmp_path / "kept"
-    env = {**os.environ, "GAN_COURSE_SITE_CACHE": str(kept_dir), "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "course_session", "-p",
-                          "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "-q", "good.ipynb", "bad.ipynb"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert "1 failed" in run.stdout and "5 passed" in run.stdout, run.stdout[-2000:]
-    assert [p.name.split("-")[0] for p in kept_dir.glob("*.ipynb")] == ["good"]
-
-    kept = nbformat.read(site.cache_path(good, kept_dir), as_version=4)
-    own, how = site.execute(good, tmp_path / "own")
-    assert how != "cached"
-    assert _strip_run_details(kept) == _strip_run_details(own)
-    outputs, widgets = _strip_run_details(kept)
-    assert [count for count, _ in outputs] == [1, 2, 3, 4]
-    assert [o["output_type"] for o in outputs[2][1]] == ["stream", "stream"]  # '[1, 2];' shows nothing
-    assert outputs[1][1] == []  # the Output widget's print went into the widget, not under the cell
-    assert "inside the Output widget" in json.dumps(widgets)
+def test_the_site_executes_a_notebook_itself_and_then_takes_it_from_its_cache_until_it_changes(tmp_path):
+    """The site's own execution cache, keyed by the notebook's content: no other run (nbval's) fills it."""
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("print(6 * 7)")]), path)
+    executed, how = site.execute(path, tmp_path / "cache")
+    assert how != "cached" and executed.cells[0].outputs[0]["text"] == "42\n"
+    assert site.execute(path, tmp_path / "cache")[1] == "cached"
+    nbformat.write(new_notebook(cells=[new_code_cell("print(6 * 8)")]), path)
+    executed, how = site.execute(path, tmp_path / "cache")
+    assert how != "cached" and executed.cells[0].outputs[0]["text"] == "48\n"
 
 
 def test_storing_a_notebook_s_copy_removes_its_older_copies_only(tmp_path):
@@ -171,3 +209,4 @@ def test_storing_a_notebook_s_copy_removes_its_older_copies_only(tmp_path):
         nbformat.write(nb, path)
     site.store_executed(nb, tmp_path / f"02_x-{'c' * 20}.ipynb")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"02_x-{'c' * 20}.ipynb", other.name]
+

@@ -1,12 +1,18 @@
 """``python -m tools site --out site/``: the course as a static website, built offline with Jupyter Book.
 
-Every notebook is executed once, in a fresh kernel, offline, and kept in a cache keyed by everything its
-outputs depend on (the notebook, the package's code, the results files): an unchanged notebook is not run
-again; another full execution may fill the cache too (:func:`store_executed`: the test run keeps nbval's). The
-executed notebooks are then prepared for reading (widgets drawn as static HTML, the instructor's closing section
-folded, the opening cell's code hidden) and rendered by Jupyter Book 1.x, whose Sphinx build needs no network. The
-math is written as MathML at build time (see ``tools/mathml.py``), so the pages need no MathJax and render offline
-too. A notebook that fails stops the build with its name and cell.
+Two editions. The default, ``--edition student``, is the one to publish: each page is the executed notebook as the
+student edition has it (``classroom.student``: solution code replaced by ``raise NotImplementedError``, hidden
+tests, ``answer`` and ``instructor`` cells and instructor notes removed), and each page's download button gives the
+student notebook. ``--edition instructor`` keeps everything, with every ``answer`` and ``instructor`` cell folded,
+and its download buttons give the instructor's notebooks. Both link the student folder (notebooks, results, the
+package's wheel, a README) as a zip on the landing page.
+
+Every notebook is executed once, in a fresh kernel, offline, and kept in the site's own cache, keyed by everything
+its outputs depend on (the notebook's cells, the package's code, the results files, torch): an unchanged notebook
+is not run again. The executed notebooks are prepared for reading (widgets drawn as static HTML, the opening
+cell's code hidden) and rendered by Jupyter Book 1.x, whose Sphinx build needs no network. The math is written as
+MathML at build time (see ``tools/mathml.py``), so the pages need no MathJax and render offline too. A notebook
+that fails stops the build with its name and cell.
 """
 
 from __future__ import annotations
@@ -26,16 +32,19 @@ from pathlib import Path
 
 import nbformat
 
+from classroom.student import student_notebook
 from gan_course.outdir import OutDirError, check_out_dir, mark
 from tools.nbtime import NOTEBOOKS_DIR, time_notebook
 from tools.widget_html import static_widget_outputs
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "gan_course"
 CACHE_DIR = Path(os.environ.get("GAN_COURSE_SITE_CACHE", Path.home() / ".cache" / "gan_course" / "site"))
-INSTRUCTOR, THUMBNAIL = "instructor", "thumbnail"
+INSTRUCTOR, ANSWER, THUMBNAIL = "instructor", "answer", "thumbnail"
+EDITIONS = ("student", "instructor")
 # seconds: a notebook still running after this has stalled (see nbtime.time_notebook). Each runs in about a minute
-# on its own, and the whole build without a stall took 181 s in CI beside the other worker.
-STALLED_AFTER = 150
+# on its own, and the whole build without a stall took 181 s in CI beside the other worker; on a 2-core machine
+# shared by several test runs (load 7), notebook 03 alone took more than 150 s without stalling.
+STALLED_AFTER = 360
 CSS = """\
 math { font-size: 1.15em; }
 .math-block { text-align: center; margin: 0.8em 0; overflow-x: auto; }
@@ -89,7 +98,7 @@ def cache_path(path: Path, cache_dir: Path = CACHE_DIR) -> Path:
 def store_executed(nb: nbformat.NotebookNode, cached: Path) -> None:
     """Keep an executed notebook (every cell run in one fresh kernel, without error, with its widgets' state) at
     ``cached`` (from :func:`cache_path`, taken before the run began). The file appears whole or not at all: two
-    runs that store the same notebook at once, or a build that reads it meanwhile, never see half of it.
+    builds that store the same notebook at once, or a build that reads it meanwhile, never see half of it.
 
     Older copies of the same notebook (other keys) are removed: each test run after an edit stores seven, about
     6 MB, and the cache would grow without end."""
@@ -141,26 +150,51 @@ def _fold_markdown(source: str) -> str:
     return "\n".join(lines)
 
 
-def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The executed notebook as the site shows it.
+def _fold(source: str, directive: str = "toggle", title: str = "") -> str:
+    """``source`` inside a MyST ``toggle`` (or ``dropdown`` with ``title``), fenced with more backticks than any
+    code block inside it has, so that the block's closing fence cannot close the fold."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", source)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{{{directive}}} {title}".rstrip() + f"\n{_fold_markdown(source)}\n{fence}\n"
 
-    Widgets become static HTML; the opening code cell keeps its ``hide-input`` tag (its code folds away);
-    the instructor's closing section keeps its heading and folds everything under it.
+
+def _fold_answer(source: str) -> str:
+    """An answer cell as a dropdown titled as its ``<details><summary>`` was (raw HTML folds no Markdown inside)."""
+    match = re.fullmatch(r"\s*<details>\s*<summary>(.*?)</summary>(.*?)</details>\s*", source, flags=re.DOTALL)
+    if match:
+        return _fold(match.group(2).strip(), "dropdown", re.sub(r"<[^>]+>", "", match.group(1)).strip())
+    return _fold(source, "dropdown", "Answer")
+
+
+def prepare(nb: nbformat.NotebookNode, edition: str = "student", name: str = "notebook") -> nbformat.NotebookNode:
+    """The executed notebook ``name`` as the site's ``edition`` shows it.
+
+    Widgets become static HTML; the opening code cell keeps its ``hide-input`` tag (its code folds away). The
+    student edition is :func:`classroom.student.student_notebook` with the outputs kept. The instructor edition
+    keeps every cell: the instructor's closing section keeps its heading and folds everything under it, every
+    other ``instructor`` cell and every ``answer`` cell folds too.
     """
+    if edition not in EDITIONS:
+        raise SiteError(f"unknown edition {edition!r}: expected one of {', '.join(EDITIONS)}")
     nb, _ = static_widget_outputs(nb)
+    if edition == "student":
+        return student_notebook(nb, name, keep_outputs=True)[0]
     first = True
     for cell in nb.cells:
         tags = list(cell.metadata.get("tags", []))
-        if INSTRUCTOR not in tags:
+        if ANSWER in tags and cell.cell_type == "markdown":
+            cell.source = _fold_answer(cell.source)
+            continue
+        if INSTRUCTOR not in tags and ANSWER not in tags:
             continue
         if cell.cell_type == "markdown" and first:
             heading, _, rest = cell.source.partition("\n")
-            cell.source = heading + ("\n\n```{toggle}\n" + _fold_markdown(rest.strip()) + "\n```\n" if rest.strip() else "")
+            cell.source = heading + ("\n\n" + _fold(rest.strip()) if rest.strip() else "")
         elif cell.cell_type == "markdown":
-            cell.source = "```{toggle}\n" + _fold_markdown(cell.source) + "\n```\n"
+            cell.source = _fold(cell.source)
         elif "hide-cell" not in tags:
             cell.metadata["tags"] = tags + ["hide-cell"]
-        first = False
+        first = first and INSTRUCTOR not in tags
     return nb
 
 
@@ -194,8 +228,9 @@ def _landing_page(titles: dict[str, str], pictures: dict[str, str], student: str
             lines += [f"![{titles[stem]}]({pictures[stem]})", ""]
     if student:
         lines += ["## The student edition", "",
-                  f"The notebooks without solutions, answers and the instructor's notes: "
-                  f"{{download}}`student notebooks (zip) <{student}>`.", ""]
+                  (f"The notebooks without solutions, answers and the instructor's notes, the tables they read, "
+                   f"the course's package and a README with its install command: "
+                   f"{{download}}`the student folder (zip) <{student}>`."), ""]
     return "\n".join(lines)
 
 
@@ -232,8 +267,11 @@ def _extensions() -> list[str]:
 
 
 def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path = CACHE_DIR,
-               student: bool = True, timeout: float = 600) -> Path:
-    """Execute (or take from the cache) every notebook, prepare it, and build the site's HTML into ``out``."""
+               edition: str = "student", timeout: float = 600) -> Path:
+    """Execute (or take from the cache) every notebook, prepare it for ``edition``, and build the site's HTML into
+    ``out``."""
+    if edition not in EDITIONS:
+        raise SiteError(f"unknown edition {edition!r}: expected one of {', '.join(EDITIONS)}")
     if importlib.util.find_spec("jupyter_book") is None:
         raise SiteError("the site needs its extra: pip install -e \".[site]\" (Jupyter Book 1.x is missing)")
     paths = sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
@@ -254,13 +292,14 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         for path in paths:
             executed, how = execute(path, cache_dir, timeout)
             print(f"{path.stem}: {'from the cache' if how == 'cached' else 'executed in ' + how}", flush=True)
-            nbformat.write(prepare(executed), book / path.name)
-            titles[path.stem] = _title(executed)
-            picture = _image(executed)
+            prepared = prepare(executed, edition, path.name)
+            nbformat.write(prepared, book / path.name)
+            titles[path.stem] = _title(prepared)
+            picture = _image(prepared)  # the edition's: never a figure of a cell the edition leaves out
             if picture:
                 (book / "_static" / "pictures" / f"{path.stem}.png").write_bytes(picture)
                 pictures[path.stem] = f"_static/pictures/{path.stem}.png"
-        student_zip = _student_zip(paths, book / "_static") if student else None
+        student_zip = _student_zip(paths, book / "_static")
         (book / "index.md").write_text(_landing_page(titles, pictures, student_zip))  # index.html: the landing page
         order = [stem for _, stem in OUTLINE if stem in titles] + sorted(set(titles) - {s for _, s in OUTLINE})
         (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n" +
@@ -268,10 +307,11 @@ def build_site(out: Path, notebooks_dir: Path = NOTEBOOKS_DIR, cache_dir: Path =
         (book / "_config.yml").write_text(CONFIG.format(extensions=json.dumps(_extensions())))
         build = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
         proc = subprocess.run([sys.executable, "-c", build, "build", str(book), "--warningiserror", "--keep-going"],
-                              capture_output=True, text=True)
+                              check=False, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
             raise SiteError(f"Jupyter Book could not build the site:\n{tail}")
+        _downloads(paths, book / "_build" / "html", edition)
         _replace_folder(book / "_build" / "html", out)
     return out
 
@@ -292,12 +332,27 @@ def _replace_folder(built: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
-def _student_zip(paths: list[Path], static: Path) -> str | None:
-    """The student edition of every notebook, zipped for download; None when it cannot be made."""
+def _downloads(paths: list[Path], html: Path, edition: str) -> None:
+    """Each page's download button (``_sources/NAME.ipynb``) gives the notebook of the edition, without outputs:
+    the student notebook, or the instructor's notebook as it is in the course; never the site's prepared copy."""
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if edition == "student":
+            nb = student_notebook(nb, path.name)[0]
+        target = html / "_sources" / path.name
+        if not target.is_file():
+            raise SiteError(f"Jupyter Book wrote no download for {path.name} (expected {target})")
+        nbformat.write(nb, target)
+
+
+def _student_zip(paths: list[Path], static: Path) -> str:
+    """The student folder (notebooks, results, the package's wheel, its README), zipped for download."""
     from classroom.student import main as student_main
 
     with tempfile.TemporaryDirectory() as tmp:
-        if student_main([*map(str, paths), "--out", tmp]) != 0:
-            return None
-        shutil.make_archive(str(static / "gan_course_student"), "zip", tmp)
+        folder = Path(tmp) / "gan_course_student"
+        if student_main([*map(str, paths), "--out", str(folder)]) != 0:
+            raise SiteError("the student folder could not be written (the error above says why)")
+        (folder / ".gan_course-student").unlink(missing_ok=True)  # the marker is for the command, not the student
+        shutil.make_archive(str(static / "gan_course_student"), "zip", tmp, "gan_course_student")
     return "_static/gan_course_student.zip"
