@@ -409,7 +409,7 @@ study = study_fixture("gradient-gap", tuple(range(10)), check=0)
 
 
 @pytest.mark.slow
-def test_the_gradient_gap_table_is_what_training_gives_now(study):
+def test_the_gradient_gap_table_is_fresh(study):
     assert_table_reproduced(study)
 
 

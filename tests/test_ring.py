@@ -139,8 +139,7 @@ def test_unknown_lr_schedule_is_named_in_the_error():
 
 
 # ---------------------------------------------------------------------- notebook 04's claims, over ten seeds
-# Read from the tables notebook 04's instructor section renders (notebooks/results/ring*.json) once training seed 0
-# again gives its row to six significant digits; otherwise every seed is trained here, and the table's test says why.
+# The tables notebook 04's instructor section renders (notebooks/results/ring*.json), seed 0 trained again here.
 def _table(results: list[dict]) -> list[tuple]:
     return [(r["modes"], round(r["high_quality"], 1), r["modes_reached"]) for r in results]
 
@@ -175,7 +174,7 @@ def playground_runs():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["ring", "ring-fast-g", "ring-fast-g-pacgan", *PLAYGROUND_K.values()])
-def test_the_ring_tables_are_what_training_gives_now(name):
+def test_the_ring_tables_are_fresh(name):
     assert_table_reproduced(study_figures(name, tuple(SEEDS), check=0))
 
 
@@ -230,8 +229,7 @@ def test_where_the_plain_gan_covers_the_ring_its_samples_are_less_sharp_than_the
 @pytest.mark.parametrize("name", ["ring", "ring-fast-g", "ring-fast-g-pacgan"])
 def test_the_shipped_ring_runs_give_what_training_seed_0_gives(name):
     """Notebook 04 loads the three ring runs shipped with the course: each must give the figures training seed 0
-    gives now, to six significant digits (trained again by the table's check, or with every seed when the table is
-    not used)."""
+    gives now, to six significant digits (trained again by the table's check), on the machine that trained them."""
     from gan_course.checkpoints import SHIPPED_RUNS, load_run
     from tools.shipped import COMMAND
     from tools.studies.nb04 import ring_figures
