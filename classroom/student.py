@@ -43,7 +43,7 @@ GENERIC_HINT = "your code here: replace this line with your solution"
 REMOVED_TAGS = ("answer", "instructor")
 INSTRUCTOR_NOTE = re.compile(r"^\s*(\*\*?|_)(for the )?instructors?\b", re.IGNORECASE)
 CHECKOUT = Path(__file__).resolve().parents[1]  # the course's project: pyproject.toml, gan_course/
-CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 class StudentVersionError(ValueError):
@@ -248,6 +248,16 @@ def build_wheel(checkout: Path = CHECKOUT) -> tuple[str, bytes]:
         return wheels[0].name, wheels[0].read_bytes()
 
 
+def cpu_torch_command(checkout: Path = CHECKOUT) -> str:
+    """PyTorch's CPU-only build, as PyTorch's install instructions give it, at the versions the course pins (else the
+    wheel's install that follows would replace them with the default CUDA build)."""
+    import tomllib
+
+    pins = [d for d in tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["dependencies"]
+            if re.match(r"torch(vision)?\s*[<>=]", d)]
+    return "pip install " + " ".join(f'"{pin}"' for pin in pins) + f" --index-url {CPU_INDEX}"
+
+
 def readme(wheel: str) -> str:
     """The student folder's README.md: the one install command, and how to open the notebooks."""
     return f"""# GANs: the course's notebooks
@@ -263,7 +273,7 @@ On a laptop without an NVIDIA GPU, install PyTorch's CPU-only build first (a few
 several GB with CUDA, as PyTorch's own install instructions describe), then the line above:
 
 ```bash
-{CPU_TORCH}
+{cpu_torch_command()}
 ```
 
 Open the notebooks from this folder (they read the tables in `results/` beside them), starting with 01:

@@ -429,11 +429,17 @@ def test_the_folder_holds_one_wheel_of_the_package_without_the_classroom_or_the_
     assert "gan_course" in tops and not tops & {"classroom", "tools", "tests", "notebooks"}, tops
 
 
-def test_the_readme_gives_one_install_command_and_the_cpu_only_torch(edition):
+def test_the_readme_gives_one_install_command_and_the_cpu_only_torch_at_the_pinned_versions(edition):
     (wheel,) = edition.glob("gan_course-*.whl")
     text = (edition / "README.md").read_text()
-    assert [line for line in text.splitlines() if line.startswith("pip install")] == [
-        f"pip install {wheel.name}", "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"]
+    import tomllib
+
+    pins = [d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+            if d.startswith(("torch>", "torch<", "torchvision"))]
+    installs = [line for line in text.splitlines() if line.startswith("pip install")]
+    assert installs[0] == f"pip install {wheel.name}" and len(installs) == 2 and len(pins) == 2
+    assert installs[1].endswith("--index-url https://download.pytorch.org/whl/cpu")
+    assert all(f'"{pin}"' in installs[1] for pin in pins), installs[1]
 
 
 def test_every_file_is_readable_by_others_even_under_a_private_umask(tmp_path):
