@@ -263,3 +263,19 @@ def mnist_chain(config: GANConfig, data: Digits, seed: int, mask: torch.Tensor, 
         figures.update({f"{name}_{k}": v for k, v in run_figures(run, mask).items()})
     figures["ratio"] = figures["dropout_border_energy"] / figures["control_border_energy"]
     return figures
+
+
+# The original GAN's MNIST setting (Goodfellow et al., 2014), read from their code: goodfeli/adversarial, mnist.yaml.
+ORIGINAL_GAN: dict[str, str] = {
+    "pixels": "[0, 1]: black is 0",
+    "D": "maxout: two layers of 240 units x 5 pieces",
+    "D's input dropout": "keep 0.8 (rate 0.2), kept pixels scaled by 1.25, pixels in [0, 1]: a dropped pixel is black",
+    "D's hidden dropout": "keep 0.5 (rate 0.5), scaled by 2",
+    "D's dropout in the G-step": "on (the same dropout in G's objective)",
+    "G": "100-d noise, ReLU (1200, 1200), sigmoid output",
+    "G's border at the start": "black: output biases = logit of each pixel's mean in the data",
+    "G's loss": "-log D(G(z))",
+    "updates": "D and G updated together, from the same minibatch",
+    "optimiser": "SGD, lr 0.1 for both, divided by 1.000004 after every update; momentum 0.5 rising to 0.7 by epoch 250",
+    "batch, data": "100; 50,000 MNIST training digits",
+}

@@ -69,20 +69,29 @@ def plot_paired_seeds(with_dropout: Sequence[float], control: Sequence[float], y
     return ax
 
 
-def plot_seed_ratios(ratios: Sequence[float], threshold: float = 0.5, ax=None, label: str = "with / without input dropout"):
-    """The per-seed ratios as dots against the line ``threshold``; the title counts the seeds at or below it."""
+def plot_seed_ratios(ratios: Sequence[float], live: float | None = None, ax=None,
+                     label: str = "with / without input dropout"):
+    """The table's per-seed ratios as dots, their median as a dashed line, 1 (no effect) in gray, and ``live``
+    (the seed trained here) as a star: one draw from the spread. The title gives the median and the range."""
     ratios = np.asarray(ratios, dtype=float)
+    if not len(ratios):
+        raise ValueError("need at least one seed's ratio, got none")
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
-    below = ratios <= threshold
-    ax.scatter(np.arange(len(ratios)), ratios, c=np.where(below, "C3", "C0"), zorder=3)
-    ax.axhline(threshold, color="0.4", ls="--", lw=1)
+    median = float(np.median(ratios))
+    ax.scatter(np.arange(len(ratios)), ratios, color="C0", zorder=3, label="the table's seeds")
+    ax.axhline(median, color="C0", ls="--", lw=1, label=f"median {median:.2f}")
     ax.axhline(1.0, color="0.75", lw=1)
+    top = max(1.1, float(ratios.max()) * 1.05)
+    if live is not None:
+        ax.scatter([len(ratios)], [live], marker="*", s=120, color="C3", zorder=4, label="trained here")
+        top = max(top, live * 1.05)
     ax.set_xticks(np.arange(len(ratios)))
     ax.set_xlabel("seed")
     ax.set_ylabel(label)
-    ax.set_ylim(0, max(1.1, float(ratios.max()) * 1.05))
-    ax.set_title(f"{int(below.sum())} of {len(ratios)} seeds at or below {threshold:g}", fontsize=9)
+    ax.set_ylim(0, top)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"median {median:.2f}; single seeds {ratios.min():.2f}-{ratios.max():.2f}", fontsize=9)
     return ax
 
 
