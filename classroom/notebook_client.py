@@ -58,8 +58,8 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     """Execute ``notebook`` with :class:`CourseNotebookClient` (from its folder, in a fresh kernel) and write its
     reveal.js deck to ``out`` (default: beside it, ``NAME.slides.html``, as ``jupyter nbconvert --to slides`` names
     it). The notebook itself is not written. ``python -m classroom slides NOTEBOOK``."""
-    from nbconvert import SlidesExporter
     from nbclient.exceptions import CellExecutionError
+    from nbconvert import SlidesExporter
 
     path = existing_notebook(notebook)
     out = Path(out) if out is not None else path.with_name(f"{path.stem}.slides.html")
@@ -71,7 +71,7 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     try:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
-    except Exception as err:  # not JSON, or JSON of another shape: nbformat raises many kinds for these
+    except Exception as err:  # noqa: BLE001  not JSON, or JSON of another shape: nbformat raises many kinds
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path} is not a Jupyter notebook ({first[:120]}); nothing written") from None
     client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,

@@ -7,9 +7,11 @@ and nothing already saved is lost.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-
+import threading
+from pathlib import Path
 
 
 def _interrupted_at_start(*_) -> None:
@@ -17,24 +19,20 @@ def _interrupted_at_start(*_) -> None:
     sys.exit(130)
 
 
-# Ctrl-C before the command has started (while torch is imported) stops it with one line, not a traceback.
-signal.signal(signal.SIGINT, _interrupted_at_start)
+if __name__ == "__main__":  # Ctrl-C while torch is imported, before the command starts: one line, no traceback
+    signal.signal(signal.SIGINT, _interrupted_at_start)
 
-import os  # noqa: E402
-import threading  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, save_run  # noqa: E402
-from gan_course.cli import OneLineParser, run_command  # noqa: E402
-from gan_course.config import check_fits_memory, check_seconds, check_steps  # noqa: E402
-from gan_course.data import N_CLASSES  # noqa: E402
-from gan_course.experiments import PRESETS, apply_overrides, get_preset  # noqa: E402
-from gan_course.outdir import check_out_file, write_atomic  # noqa: E402
-from gan_course.seeding import check_seed  # noqa: E402
-from gan_course.train import TrainingDiverged, train  # noqa: E402
+from gan_course.checkpoints import CheckpointError, check_out_dir, load_run, save_run
+from gan_course.cli import OneLineParser, run_command
+from gan_course.config import check_fits_memory, check_seconds, check_steps
+from gan_course.data import N_CLASSES
+from gan_course.experiments import PRESETS, apply_overrides, get_preset
+from gan_course.outdir import check_out_file, write_atomic
+from gan_course.seeding import check_seed
+from gan_course.train import TrainingDiverged, train
 
 MAX_SAMPLES = 100_000  # 100,000 digits are 300 MB of float32
 

@@ -166,10 +166,9 @@ def _swap_in(out: Path, version: Path, stamp: str) -> None:
     """Make ``out`` the run in ``version`` (a hidden sibling) in one atomic step where the system allows it."""
     parent = out.absolute().parent
     previous = Path(os.path.realpath(out)) if out.is_symlink() else None
-    if out.is_dir() and not out.is_symlink():  # a plain folder: the shipped runs, runs saved before
-        if _exchange(version, out):
-            _remove(version)  # the old run, now under the hidden name
-            return
+    if out.is_dir() and not out.is_symlink() and _exchange(version, out):  # a plain folder: shipped, saved before
+        _remove(version)  # the old run, now under the hidden name
+        return
     link = parent / f".{out.name}.{stamp}.link"
     try:
         os.symlink(version.name, link)
@@ -372,13 +371,15 @@ def load_run(run_dir: str | Path, with_discriminator: bool = True, with_snapshot
     run = Path(run_dir)
     for _ in range(5):
         before = _identity(run)
+        # a symlinked run is read from the folder it points to now, which no save changes (it may only remove it)
+        pinned = Path(before[0]) if before is not None and run.is_symlink() else run
         try:
-            result = _load_run(run, with_discriminator, with_snapshots)
-        except CheckpointError:
+            result = _load_run(pinned, with_discriminator, with_snapshots)
+        except CheckpointError as err:
             if _identity(run) == before:
-                raise
-            continue
-        if _identity(run) == before:
+                raise CheckpointError(str(err).replace(str(pinned), str(run))) from err.__cause__
+            continue  # replaced while it was read: read the new run
+        if pinned != run or _identity(run) == before:
             return result
     raise CheckpointError(f"{run} was replaced 5 times while it was read; try again when the save is over")
 

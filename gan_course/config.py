@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
 from typing import Any
 
 from gan_course.losses import LOSSES
@@ -118,7 +119,7 @@ def memory_needed(config: GANConfig, data_dim: int = 784, training: bool = True)
     labels = 10 if config.conditional else 0
     g_sizes = [config.latent_dim + labels, *config.g_hidden, data_dim]
     d_sizes = [config.pack * (data_dim + labels), *config.d_hidden, 1]
-    params = sum((a + 1) * b for sizes in (g_sizes, d_sizes) for a, b in zip(sizes, sizes[1:]))
+    params = sum((a + 1) * b for sizes in (g_sizes, d_sizes) for a, b in pairwise(sizes))  # weights and biases
     if not training:
         return 4 * params
     # G's layers on one batch; D's on a real and a fake batch; each kept about 3 times (output, activation, grad)

@@ -410,5 +410,6 @@ def test_a_plain_pickle_generator_is_refused_in_one_line(vanilla_run, tmp_path):
     (run / "generator.pt").write_bytes(pickle.dumps({"weight": [1.0, 2.0]}))
     done = run_cli("sample", str(run), "--n", "2", "--out", str(tmp_path / "s.npz"))
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"python -m gan_course sample: error: {run / 'generator.pt'} is "
-                                                "corrupt or not a weights-only checkpoint (UnpicklingError)"]
+    line = (f"python -m gan_course sample: error: {run / 'generator.pt'} is corrupt or not a weights-only "
+            "checkpoint (UnpicklingError)")
+    assert done.stderr.strip().splitlines() == [line]

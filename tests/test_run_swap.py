@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_course.checkpoints import CheckpointError, check_out_dir, load_config, load_run, recover_run, save_run
+from gan_course.checkpoints import (
+    CheckpointError,
+    check_out_dir,
+    load_config,
+    load_run,
+    recover_run,
+    save_run,
+)
 from gan_course.config import GANConfig
 from gan_course.data import load_dataset
 from gan_course.train import train
@@ -148,7 +155,7 @@ def test_a_kill_before_each_step_of_a_save_leaves_a_complete_run(runs, tmp_path,
         if pid == 0:
             calls = [0]
 
-            def kill_before(fn):
+            def kill_before(fn, calls=calls, step=step):
                 def wrapped(*args, **kwargs):
                     calls[0] += 1
                     if calls[0] == step:
@@ -183,9 +190,9 @@ def test_ctrl_c_at_any_point_of_a_save_leaves_the_old_run_or_the_new_one(runs, t
     out = save_run(runs[0], tmp_path / "run", seed=0)
     main = threading.main_thread().ident
     for i in range(20):
-        timer = threading.Timer(rng.uniform(0.0, 0.05), signal.pthread_kill, (main, signal.SIGINT))
-        timer.start()
+        timer = threading.Timer(rng.uniform(0.005, 0.05), signal.pthread_kill, (main, signal.SIGINT))
         with pytest.raises(KeyboardInterrupt):
+            timer.start()
             while True:
                 save_run(runs[i % 2], out, force=True, seed=i % 2)
         timer.join()

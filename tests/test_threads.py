@@ -130,10 +130,10 @@ def test_seed_everything_says_once_when_a_computation_before_import_changed_the_
     env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
     code = "import torch; torch.randn(8, 8) @ torch.randn(8, 8)\n" + _SEED_TWICE
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert done.stderr.strip().splitlines() == [
-        "Note: the same seed will not give the course's pictures in this process: torch computed before `import "
-        "gan_course`, so MKL started in its non-strict mode; restart Python (the notebook's kernel) and import "
-        "gan_course before torch computes anything"]
+    note = ("Note: the same seed will not give the course's pictures in this process: torch computed before `import "
+            "gan_course`, so MKL started in its non-strict mode; restart Python (the notebook's kernel) and import "
+            "gan_course before torch computes anything")
+    assert done.stderr.strip().splitlines() == [note]
 
 
 def test_seed_everything_says_nothing_when_gan_course_was_imported_first():
