@@ -33,9 +33,3 @@ def load_results(name: str, directory: str | Path | None = None) -> dict[str, An
     record["seeds"] = {int(s): figures for s, figures in record["seeds"].items()}
     return record
 
-
-def load_every_build(name: str, directory: str | Path | None = None) -> list[dict[str, Any]]:
-    """Study ``name``'s table, then those made on other torch builds or kinds of CPU (``builds/*/NAME.json``)."""
-    directory = Path(directory if directory is not None else results_dir())
-    return [load_results(name, directory)] + [load_results(name, path.parent)
-                                              for path in sorted((directory / "builds").glob(f"*/{name}.json"))]
