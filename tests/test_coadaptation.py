@@ -261,7 +261,7 @@ study = study_fixture("coadaptation-mnist", tuple(range(10)), check=0)
 
 
 @pytest.mark.slow
-def test_the_coadaptation_mnist_table_is_what_training_gives_now(study):
+def test_the_coadaptation_mnist_table_is_fresh(study):
     assert_table_reproduced(study)
 
 
