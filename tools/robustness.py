@@ -28,7 +28,7 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "results"
 MAX_SEEDS = 1000  # one training each: more would run for days
 
 STUDIES: dict[str, Study] = collect()
-__all__ = ["Study", "STUDIES", "StaleResults", "get_study", "load_results", "parse_seeds", "run_seeds",
+__all__ = ["STUDIES", "StaleResults", "Study", "get_study", "load_results", "parse_seeds", "run_seeds",
            "save_results", "unequal_figures"]
 
 
