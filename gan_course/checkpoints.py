@@ -5,14 +5,15 @@ class), then for the run of NAME shipped with the course in ``gan_course/assets/
 offline digits by ``python -m tools.shipped``), and trains live when neither fits.
 
 Replacing a run is one atomic step. A run is written in full to a hidden folder beside DIR, ``.DIR.<id>.run``,
-and DIR becomes (or already is) a symlink to it, swapped for the new one with a single rename; a run that is a plain
-folder (the shipped runs, runs saved before) is swapped with one exchange rename (Linux's ``RENAME_EXCHANGE``).
+then swapped with the run at DIR in one exchange rename (Linux's ``renameat2(RENAME_EXCHANGE)``, macOS's
+``renamex_np(RENAME_SWAP)``; a plain rename when DIR is new), and the old run, now under the hidden name, is removed.
 So a reader always finds a complete run at DIR, the old one or the new one, and an interrupt at any point (Ctrl-C,
-a kill, a power cut after the rename) leaves one of the two there. Where neither rename exists (Windows), the swap
-takes two renames; a run an interrupt leaves hidden there is put back at the next save. Hidden leftovers of
-interrupted saves are removed at the next save to DIR. Loading reads one run: when DIR is swapped while it is being
-read, it is read again. Loading checks everything a notebook reads (keys, shapes, finite weights, snapshots,
-history) and raises one :class:`CheckpointError` that says what is wrong.
+a kill) leaves one of the two there. DIR stays a plain folder that can be copied or moved. Where there is no
+exchange (Windows, a file system without it) the swap takes two renames: a kill between them leaves the old run
+hidden beside DIR, and the next save to DIR (or ``train --out DIR``) puts it back. Hidden leftovers of interrupted
+saves are removed at the next save to DIR. Loading reads one run: when DIR is swapped while it is being read, it is
+read again. Loading checks everything a notebook reads (keys, shapes, finite weights, snapshots, history) and
+raises one :class:`CheckpointError` that says what is wrong.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def check_out_dir(out_dir: str | Path, force: bool = False) -> Path:
 def _hidden(out: Path) -> list[tuple[Path, str, int | None]]:
     """The hidden entries beside ``out`` that saves to it make: (path, kind, pid of the save that made it or None).
 
-    Kinds: ``run`` (a complete run), ``partial`` (a run being written), ``link`` (a symlink about to be swapped in),
-    ``old`` (the previous layout's hidden old run, ``.DIR.*.old/run``).
+    Kinds: ``run`` (a complete run, or the old one after an exchange), ``partial`` (a run being written), ``old``
+    (a run set aside by two renames, ``.DIR.*.old/run``, as the previous save code also left them), ``link`` (a
+    symlink an earlier version swapped in).
     """
     parent = out.absolute().parent
     if not parent.is_dir():
@@ -129,60 +131,53 @@ def recover_run(out: str | Path) -> None:
             path, kind = max(complete, key=lambda item: (item[0] / ("run" if item[1] == "old" else ".")).stat().st_mtime_ns)
             if out.is_symlink():
                 out.unlink()
-            if kind == "run":
-                link = out.absolute().parent / f".{out.name}.{os.getpid()}-{time.time_ns()}.link"
-                os.symlink(path.name, link)
-                os.replace(link, out)
-            else:
-                os.replace(path / "run", out)
+            os.replace(path / "run" if kind == "old" else path, out)
     target = os.path.realpath(out) if out.is_symlink() else None
     for path, _ in leftovers:
         if str(path.absolute()) != target:
             _remove(path)
 
 
-_RENAME_EXCHANGE = 2  # from linux/fs.h
-
-
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap the names ``a`` and ``b`` in one atomic step (Linux's renameat2 RENAME_EXCHANGE); False where there is none."""
-    if not sys.platform.startswith("linux"):
+    """Swap the names ``a`` and ``b`` in one atomic step (Linux's renameat2 RENAME_EXCHANGE, macOS's renamex_np
+    RENAME_SWAP); False where the system or the file system has none."""
+    at_cwd, linux, mac = -100, sys.platform.startswith("linux"), sys.platform == "darwin"
+    if not (linux or mac):
         return False
     try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+        libc = ctypes.CDLL(None, use_errno=True)
+        swap = libc.renameat2 if linux else libc.renamex_np
     except (OSError, AttributeError):
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    at_cwd = -100
-    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+    if linux:
+        swap.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        done = swap(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), 2)  # RENAME_EXCHANGE
+    else:
+        swap.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        done = swap(os.fsencode(a), os.fsencode(b), 2)  # RENAME_SWAP
+    if done == 0:
         return True
     errno = ctypes.get_errno()
-    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system cannot exchange
+    if errno in (22, 38, 45, 95, 102):  # EINVAL, ENOSYS, ENOTSUP, EOPNOTSUPP: this file system cannot swap
         return False
     raise OSError(errno, os.strerror(errno), str(b))
 
 
 def _swap_in(out: Path, version: Path, stamp: str) -> None:
-    """Make ``out`` the run in ``version`` (a hidden sibling) in one atomic step where the system allows it."""
-    parent = out.absolute().parent
-    previous = Path(os.path.realpath(out)) if out.is_symlink() else None
-    if out.is_dir() and not out.is_symlink() and _exchange(version, out):  # a plain folder: shipped, saved before
-        _remove(version)  # the old run, now under the hidden name
-        return
-    link = parent / f".{out.name}.{stamp}.link"
-    try:
-        os.symlink(version.name, link)
-    except OSError:  # no symlinks here (Windows without developer mode): two renames, recovered at the next save
-        link = None
-    if link is not None and (previous is not None or not out.exists()):
-        os.replace(link, out)  # the one step: a reader finds the old symlink or the new one
-    elif not out.exists():
+    """Put the complete run ``version`` (a hidden sibling) at ``out`` in one atomic step where the system allows it:
+    one rename when ``out`` is free, else one exchange; the run it replaces is then removed."""
+    if not out.exists() and not out.is_symlink():
         os.replace(version, out)
-    else:
+        return
+    parent = out.absolute().parent
+    previous = Path(os.path.realpath(out)) if out.is_symlink() else None  # a run saved as a symlink to its folder
+    if _exchange(version, out):
+        _remove(version)  # the old run, now under the hidden name
+    else:  # Windows, or a file system without exchange: two renames; a kill between them is undone at the next save
         aside = parent / f".{out.name}.{stamp}.old"
         aside.mkdir()
-        os.replace(out, aside / "run")  # the run at DIR is hidden here until the next rename
-        os.replace(link, out) if link is not None else os.replace(version, out)
+        os.replace(out, aside / "run")
+        os.replace(version, out)
         _remove(aside)
     if previous is not None and previous.parent == parent.resolve() and previous.name.startswith(f".{out.name}."):
         _remove(previous)
