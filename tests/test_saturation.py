@@ -8,7 +8,7 @@ from gan_course.data import load_mnist
 from gan_course.experiments import get_preset
 from gan_course.losses import loss_curves
 from gan_course.lessons.nb03_saturation import (CHECKPOINT_NAMES, LossCurveWidget, chain_on_fakes, compare_losses,
-                                   differs_from_package, early_values, head_start, strong_d_config)
+                                   differs_from_package, early_values, head_start, play_from, strong_d_config)
 from gan_course.train import new_state, train
 from helpers import assert_table_reproduced, study_fixtures
 
@@ -63,7 +63,7 @@ def test_the_chain_on_one_fake_multiplies_out_as_the_slide_writes_it():
 
 def test_a_head_start_trains_d_and_leaves_the_initial_g_of_that_seed():
     digits = load_mnist(verbose=False)
-    fresh, started = new_state(TINY, 784, seed=2), head_start(TINY, digits, seed=2, d_steps=3)
+    fresh, started = new_state(TINY, 784, seed=2), head_start(TINY, digits, seed=2, head_start_steps=3)
     assert all(torch.equal(a, b) for a, b in zip(fresh.generator.parameters(), started.generator.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(fresh.discriminator.parameters(), started.discriminator.parameters()))
 
@@ -175,3 +175,16 @@ def test_from_scratch_the_modified_loss_gives_better_samples(figures):
     seed, f = figures
     fd = f["fd_scratch"]
     assert fd["non_saturating"] < fd["saturating"], f"seed {seed}: FD {fd['non_saturating']:.0f} vs {fd['saturating']:.0f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_after_the_head_start_d_g_z_climbs_above_0_1_within_20_rounds_with_either_loss(seed):
+    """Notebook 03's "why worse" cell: D's lead does not last (Adam scales even the original loss's tiny gradient
+    up), while D still calls the fakes fake."""
+    config, digits = strong_d_config(), load_mnist(verbose=False)
+    for loss, run in play_from(head_start(config, digits, seed), config, digits, 20, progress=False).items():
+        d_fake, real, fake = (run.history[key] for key in ("d_fake", "d_acc_real", "d_acc_fake"))
+        accuracy = (sum(real[-5:]) + sum(fake[-5:])) / 10
+        assert max(d_fake) > 0.1 and accuracy > 0.95, f"seed {seed}, {loss}: D(G(z)) at most {max(d_fake):.3f}, " \
+                                                       f"D's accuracy in rounds 16-20 {accuracy:.0%}"

@@ -117,8 +117,10 @@ def chain_on_fakes(generator: torch.nn.Module, discriminator: torch.nn.Module, n
     return {key: float(values.median()) for key, values in per_fake.items()}
 
 
-def head_start(config: GANConfig, data, seed: int = 0, d_steps: int = HEAD_START) -> TrainState:
-    r"""The start ``train(config, seed=seed)`` would have, after ``d_steps`` D-steps against the fixed initial G.
+def head_start(config: GANConfig, data, seed: int = 0, head_start_steps: int = HEAD_START) -> TrainState:
+    r"""The start ``train(config, seed=seed)`` would have, after ``head_start_steps`` D-steps against the fixed initial G.
+
+    This is a lead D takes before the game starts, not $k$ (``config.d_steps``, the D-steps of every round).
 
     Each D-step descends $-\mathbb{E}[\log D(x)] - \mathbb{E}[\log(1 - D(G(z)))]$ on a fresh batch; G does not move.
     Pass the state to ``train(..., state=...)`` to play the game from there.
@@ -127,7 +129,7 @@ def head_start(config: GANConfig, data, seed: int = 0, d_steps: int = HEAD_START
     state = new_state(config, data.dim, data.n_classes or N_CLASSES, seed, device)
     data = data.to(device)
     with threads():  # the threads train() would use
-        for _ in range(d_steps):
+        for _ in range(head_start_steps):
             real, _ = data.sample(config.batch_size, state.rng)
             z = torch.randn(config.batch_size, config.latent_dim, generator=state.rng).to(device)
             with torch.no_grad():
@@ -245,7 +247,7 @@ def saturation_figures(seed: int, steps: int | None = None, rounds: int = AFTER_
 
     config, data = strong_d_config(), load_mnist(verbose=False)
     start = time.perf_counter()
-    initial = head_start(config, data, seed, d_steps=0)
+    initial = head_start(config, data, seed, head_start_steps=0)
     before = chain_on_fakes(initial.generator, initial.discriminator)
     state = head_start(config, data, seed)
     after = chain_on_fakes(state.generator, state.discriminator)
