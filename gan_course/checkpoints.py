@@ -18,12 +18,10 @@ raises one :class:`CheckpointError` that says what is wrong.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
 import shutil
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,7 +33,7 @@ import torch
 from gan_course.config import GANConfig, check_fits_memory
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.device import cpu_kernels, get_device
-from gan_course.outdir import OutDirError, refuse_protected, write_atomic
+from gan_course.outdir import OutDirError, exchange, refuse_protected, write_atomic
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
@@ -138,31 +136,6 @@ def recover_run(out: str | Path) -> None:
             _remove(path)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap the names ``a`` and ``b`` in one atomic step (Linux's renameat2 RENAME_EXCHANGE, macOS's renamex_np
-    RENAME_SWAP); False where the system or the file system has none."""
-    at_cwd, linux, mac = -100, sys.platform.startswith("linux"), sys.platform == "darwin"
-    if not (linux or mac):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        swap = libc.renameat2 if linux else libc.renamex_np
-    except (OSError, AttributeError):
-        return False
-    if linux:
-        swap.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-        done = swap(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), 2)  # RENAME_EXCHANGE
-    else:
-        swap.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
-        done = swap(os.fsencode(a), os.fsencode(b), 2)  # RENAME_SWAP
-    if done == 0:
-        return True
-    errno = ctypes.get_errno()
-    if errno in (22, 38, 45, 95, 102):  # EINVAL, ENOSYS, ENOTSUP, EOPNOTSUPP: this file system cannot swap
-        return False
-    raise OSError(errno, os.strerror(errno), str(b))
-
-
 def _swap_in(out: Path, version: Path, stamp: str) -> None:
     """Put the complete run ``version`` (a hidden sibling) at ``out`` in one atomic step where the system allows it:
     one rename when ``out`` is free, else one exchange; the run it replaces is then removed."""
@@ -171,7 +144,7 @@ def _swap_in(out: Path, version: Path, stamp: str) -> None:
         return
     parent = out.absolute().parent
     previous = Path(os.path.realpath(out)) if out.is_symlink() else None  # a run saved as a symlink to its folder
-    if _exchange(version, out):
+    if exchange(version, out):
         _remove(version)  # the old run, now under the hidden name
     else:  # Windows, or a file system without exchange: two renames; a kill between them is undone at the next save
         aside = parent / f".{out.name}.{stamp}.old"

@@ -11,10 +11,13 @@ Every command that writes a folder (``site``, ``student``, ``train``) or a file 
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 # The folder of the course's project (the checkout this package was installed from), when there is one.
 _HERE = Path(__file__).resolve().parent.parent
@@ -113,3 +116,29 @@ def check_out_file(out: str | Path, suffix: str, flag: str = "--out") -> Path:
     if resolved.parent == Path(resolved.anchor):
         raise OutDirError(f"{flag} {out} is in the file system's root; give a file in a folder of its own")
     return out
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` in one atomic step (Linux's renameat2 RENAME_EXCHANGE, macOS's renamex_np
+    RENAME_SWAP); False where the system or the file system has none. Replacing a folder so, a reader finds the old
+    folder or the new one at ``b``, never none; the old one is then at ``a``, to be removed."""
+    at_cwd, linux, mac = -100, sys.platform.startswith("linux"), sys.platform == "darwin"
+    if not (linux or mac):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        swap = libc.renameat2 if linux else libc.renamex_np
+    except (OSError, AttributeError):
+        return False
+    if linux:
+        swap.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        done = swap(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), 2)  # RENAME_EXCHANGE
+    else:
+        swap.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        done = swap(os.fsencode(a), os.fsencode(b), 2)  # RENAME_SWAP
+    if done == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 45, 95, 102):  # EINVAL, ENOSYS, ENOTSUP, EOPNOTSUPP: this file system cannot swap
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))

@@ -4,6 +4,7 @@ Each command is pointed at `.`, `..`, a project root, the home folder and a fold
 throwaway project in tmp_path (so a regression cannot reach the real checkout); every file there must survive.
 """
 
+import sys
 from pathlib import Path
 
 import nbformat
@@ -101,3 +102,27 @@ def test_student_marks_its_folder_and_may_write_it_again(tmp_path, capsys):
     assert main(["student", str(src), "--out", str(out)]) == 0
     assert (out / marker("student")).is_file()
     assert main(["student", str(src), "--out", str(out)]) == 0
+
+
+def test_write_atomic_leaves_the_old_file_whole_when_the_writer_fails(tmp_path):
+    from gan_course.outdir import write_atomic
+    path = write_atomic(tmp_path / "table.json", '{"old": 1}')
+
+    def fails_halfway(f):
+        f.write(b'{"new"')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(path, fails_halfway)
+    assert path.read_text() == '{"old": 1}' and sorted(p.name for p in tmp_path.iterdir()) == ["table.json"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_exchange_swaps_two_folders_in_one_step(tmp_path):
+    from gan_course.outdir import exchange
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "new").write_text("")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "old").write_text("")
+    assert exchange(tmp_path / "a", tmp_path / "b")
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["new"] and [p.name for p in (tmp_path / "a").iterdir()] == ["old"]

@@ -164,10 +164,10 @@ def test_a_kill_before_each_step_of_a_save_leaves_a_complete_run(runs, tmp_path,
 
             try:
                 for module, name in ((checkpoints.os, "replace"), (checkpoints.os, "symlink"),
-                                     (checkpoints, "_remove"), (checkpoints, "_exchange")):
+                                     (checkpoints, "_remove"), (checkpoints, "exchange")):
                     setattr(module, name, kill_before(getattr(module, name)))
                 if not exchange:  # as on Windows
-                    checkpoints._exchange = lambda a, b: False
+                    checkpoints.exchange = lambda a, b: False
                 save_run(runs[1], out, force=True, seed=1)
             finally:
                 os._exit(0)
