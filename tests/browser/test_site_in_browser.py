@@ -2,16 +2,21 @@
 
 Every page loads with no console error and no request beyond 127.0.0.1; every notebook page shows as many
 images as its executed notebook has (figures, and the figures inside the widgets' saved state); the landing
-page links to every notebook, and no link between the pages is broken. Needs the site extra
-(``pip install -e ".[site]"``); in CI (GAN_COURSE_BROWSER_REQUIRED=1) a missing extra fails the test.
+page links to every notebook, and no link between the pages is broken; no page's text shows a formula's LaTeX
+source (``$$``, ``\\frac``, ...) instead of the formula. The site is the default (student) edition: no file of it
+holds a line of the exercise's reference solutions, an answer or the instructor's material, and each page's
+download is the student notebook. Needs the site extra (``pip install -e ".[site]"``); in CI
+(GAN_COURSE_BROWSER_REQUIRED=1) a missing extra fails the test.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import html.parser
 import importlib.util
 import os
+import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +33,8 @@ NOTEBOOKS = sorted(p.stem for p in site.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
+    """The site as ``python -m tools site`` builds it by default: the student edition, every notebook executed by
+    the site itself (its own cache, keyed by each notebook's content)."""
     if importlib.util.find_spec("jupyter_book") is None:
         reason = 'the site extra is not installed: pip install -e ".[site]"'
         if os.environ.get("GAN_COURSE_BROWSER_REQUIRED") == "1":
@@ -117,3 +124,92 @@ def test_the_landing_page_links_every_notebook_and_no_internal_link_is_broken(bu
             if not (page.parent / parsed.path).resolve().exists():
                 broken.append(f"{page.relative_to(built_site)} -> {link}")
     assert broken == []
+
+
+# The page's text as a reader sees it (innerText: what is displayed), without code: cell inputs, code blocks and
+# printed streams are Python, where "$" and backslashes are the code's own.
+READ_TEXT = """() => {
+    const article = document.querySelector("article").cloneNode(true);
+    article.querySelectorAll(".cell_input, pre, code, script, style").forEach(e => e.remove());
+    document.body.appendChild(article);  // innerText of a detached node ignores the layout
+    const text = article.innerText;
+    article.remove();
+    return text;
+}"""
+LATEX_SOURCE = re.compile(r"\$\$|\\(?:frac|mathbb|mathbf|mathcal|log|nabla|partial|approx|sum|text|left|right|"
+                          r"operatorname|sigma|theta|ell|cdot|times|quad|begin|end)\b|\$[^$\s][^$\n]{0,80}\$")
+
+
+@pytest.mark.parametrize("page_name", ["index"] + NOTEBOOKS)
+def test_no_page_shows_a_formula_s_latex_source(page_name, site_url, browser_page):
+    """A formula left as text (a $$ block inside a paragraph, or one the converter could not read) shows its LaTeX:
+    every formula must be drawn as MathML instead."""
+    browser_page.goto(f"{site_url}/{page_name}.html", wait_until="networkidle")
+    text = browser_page.evaluate(READ_TEXT)
+    shown = [text[max(0, m.start() - 40):m.end() + 40].replace("\n", " ") for m in LATEX_SOURCE.finditer(text)]
+    assert len(text) > 200 and shown == [], f"{page_name}: LaTeX source in the text: {shown[:5]}"
+
+
+# --- the student edition: nothing of the answers on any page ------------------------------------------------
+
+def _site_text(built) -> dict[str, str]:
+    """Every text file of the site (pages, sources, search index, scripts) as a reader or a script gets it: HTML
+    without its tags, entities decoded."""
+    texts = {}
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".ipynb", ".js", ".txt", ".json", ".md"):
+            text = path.read_text(errors="replace")
+            texts[str(path.relative_to(built))] = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return texts
+
+
+def _student_text(stem: str) -> str:
+    """Every cell's source in the student notebook ``stem``: what the student edition hands out anyway."""
+    from classroom.student import student_notebook
+
+    nb = student_notebook(nbformat.read(site.NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4), stem)[0]
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_no_page_of_the_built_site_shows_a_reference_solution_line_its_student_notebook_does_not(built_site):
+    """Notebooks 01-03 teach some lines the exercise asks for (02's losses and D-step): their student notebooks
+    show them, so their pages (and downloads) may. No file of the site shows any other line of 07's solution
+    regions, and 07's page none."""
+    from classroom.student import solution_lines
+
+    nb07 = nbformat.read(site.NOTEBOOKS_DIR / "07_exercise_original_vs_modified_loss.ipynb", as_version=4)
+    lines = solution_lines(nb07)
+    assert len(lines) >= 10
+    leaks = []
+    for page, text in _site_text(built_site).items():
+        stem = Path(page).stem
+        shown = _student_text(stem) if stem in NOTEBOOKS and page in (f"{stem}.html", f"_sources/{stem}.ipynb") else ""
+        leaks += [(page, line) for line in lines if line in text and line not in shown]
+    assert leaks == []
+
+
+def _phrase(source: str) -> str:
+    """The longest run of plain words (six or more) on one line of ``source``: text any rendering keeps."""
+    runs = [run for line in source.splitlines() for run in re.findall(r"[A-Za-z][A-Za-z,']*(?: [A-Za-z][A-Za-z,']*){5,}", line)]
+    return max(runs, key=len, default="")
+
+
+def test_no_page_of_the_built_site_holds_an_answer_or_the_instructor_s_material(built_site):
+    pages = {page: " ".join(text.split()) for page, text in _site_text(built_site).items() if page.endswith(".html")}
+    leaks = [page for page, text in pages.items() if re.search(r"For the instructor|HIDDEN TESTS|BEGIN SOLUTION", text)]
+    for stem in NOTEBOOKS:
+        nb = nbformat.read(site.NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4)
+        hidden = [_phrase(c.source) for c in nb.cells if {"answer", "instructor"} & set(c.metadata.get("tags", []))]
+        assert len([p for p in hidden if p]) >= 3, stem
+        leaks += [(stem, phrase) for phrase in hidden if phrase and phrase in pages[f"{stem}.html"]]
+    assert leaks == []
+
+
+def test_each_page_s_download_is_the_student_notebook(built_site):
+    from classroom.student import student_notebook
+
+    for path in sorted(site.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        page = (built_site / f"{path.stem}.html").read_text()
+        assert f"_sources/{path.name}" in page, f"{path.stem}: no download button for the notebook"
+        downloaded = nbformat.read(built_site / "_sources" / path.name, as_version=4)
+        assert downloaded == student_notebook(nbformat.read(path, as_version=4), path.name)[0], path.name
