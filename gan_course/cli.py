@@ -28,7 +28,7 @@ def run_command(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespa
     except (MemoryError, torch.OutOfMemoryError):
         print(f"{prefix} out of memory: choose a smaller batch_size, network or --n", file=sys.stderr)
     except RuntimeError as err:
-        if "can't allocate memory" not in str(err):  # torch's CPU allocator: not a MemoryError
+        if "DefaultCPUAllocator" not in str(err) and "can't allocate memory" not in str(err):  # torch's, not a MemoryError
             raise
         print(f"{prefix} out of memory: choose a smaller batch_size, network or --n", file=sys.stderr)
     except KeyboardInterrupt:
