@@ -48,10 +48,16 @@ def test_d_stays_clear_of_the_equilibrium_s_50_percent_and_below_log_4(figures):
     assert f["d_loss"] < math.log(4), f"seed {seed}: D's loss {f['d_loss']:.3f}"
 
 
-def test_d_s_loss_levels_off_between_half_of_log_4_and_log_4_in_every_quarter(figures):
+def test_d_s_loss_stays_between_half_of_log_4_and_log_4_in_every_quarter(figures):
     seed, f = figures
     assert 0.5 * math.log(4) < min(f["d_loss_quarters"]) and max(f["d_loss_quarters"]) < math.log(4), (
         f"seed {seed}: {f['d_loss_quarters']}")
+
+
+def test_from_the_first_quarter_to_the_last_d_s_loss_rises_and_g_s_falls(figures):
+    seed, f = figures
+    d, g = f["d_loss_quarters"], f["g_loss_quarters"]
+    assert d[-1] > d[0] and g[-1] < g[0], f"seed {seed}: D's loss by quarter {d}, G's {g}"
 
 
 def test_no_coordinate_of_z_is_a_pure_thickness_or_slant_knob_it_also_changes_the_class(figures):
