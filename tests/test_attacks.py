@@ -151,9 +151,11 @@ def g_loss_non_saturating(fake_logits):  # prints a passing verdict
     _append(submission(subs / "j_kills_parent.ipynb"), """\
 import os, signal
 def d_objective_prob(d_real, d_fake):
-    os.kill(os.getppid(), signal.SIGKILL)
-    os.kill(-1, signal.SIGKILL)  # variant: everything it may signal
-    os.kill(os.getpid(), signal.SIGKILL)  # and itself
+    for target in (os.getppid(), -1, os.getpid()):  # its parent, everything it may signal, then itself
+        try:
+            os.kill(target, signal.SIGKILL)
+        except OSError:
+            pass
 """)
     _append(submission(subs / "k_ignores_sigint.ipynb"), """\
 import signal
