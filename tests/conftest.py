@@ -9,7 +9,7 @@ import course_session  # noqa: F401
 # worker is nearly done. Seconds measured in full runs on the 2-core Intel Xeon, with nothing else running; only the
 # order depends on them.
 LONGEST_FIRST = (
-    "tests/browser/test_site_in_browser.py",  # executes the seven notebooks itself, then builds the site
+    "tests/browser/test_site_in_browser.py",  # ~215 (30 of them Jupyter Book): it executes the seven notebooks
     "tests/browser/test_notebooks_in_browser.py",  # 300
     "tests/test_grading.py",  # 147
     "tests/test_conditional.py",  # 128
@@ -39,4 +39,3 @@ def pytest_collection_modifyitems(items):
         return rank.get(item.nodeid.split("::")[0], rank[None])
 
     items.sort(key=place)  # stable: the files named in neither keep their order, between the two
-
