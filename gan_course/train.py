@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from gan_course.config import GANConfig, check_seconds, check_steps
+from gan_course.config import GANConfig, check_fits_memory, check_seconds, check_steps
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.device import device_of, get_device, threads
 from gan_course.losses import discriminator_loss, generator_loss
@@ -255,6 +255,7 @@ def train(
     check_seconds(seconds)
     budget = steps if steps is not None else (None if seconds is not None else config.steps)
     data = load_dataset(config.dataset) if data is None else data
+    check_fits_memory(config, data.dim)  # a size within every bound can still exceed this machine's memory
     if state is None:
         device = torch.device(device) if device is not None else get_device()
         state = new_state(config, data.dim, data.n_classes or N_CLASSES, seed, device)

@@ -58,7 +58,7 @@ def _run(args) -> int:
                   baseline=not args.skip_baseline)
         return 0
     if args.command == "seeds":
-        check_steps(args.steps)
+        check_steps(args.steps, "--steps")
         return run_seeds(args.names, parse_seeds(args.seeds), args.steps, args.save)
     if args.command == "time-notebooks":
         return run_timing(args.notebooks, args.timeout)

@@ -15,19 +15,14 @@ import numpy as np
 import torch
 
 from gan_course.data import N_CLASSES, Digits
-from gan_course.device import threads
-from gan_course.seeding import fixed_noise, seed_everything
+from gan_course.device import device_of, threads
 from gan_course.losses import discriminator_loss
 from gan_course.metrics import classify, frechet_distance
 from gan_course.models import Discriminator
 from gan_course.plots import image_grid
+from gan_course.seeding import fixed_noise, seed_everything
 from gan_course.train import build_models
 from gan_course.widgets import PROBE, redraw
-
-
-
-def _device(module: torch.nn.Module) -> torch.device:
-    return next(module.parameters()).device
 
 
 @torch.no_grad()
@@ -36,7 +31,7 @@ def generate(generator: torch.nn.Module, labels: torch.Tensor | Sequence[int], s
     """G(z, labels) as images (N, 1, 28, 28) on the CPU; z (N, latent_dim) drawn from ``seed`` unless given."""
     labels = torch.as_tensor(labels)
     z = fixed_noise(len(labels), generator.latent_dim, seed) if z is None else z
-    device = _device(generator)
+    device = device_of(generator)
     return generator(z.to(device), labels.to(device)).view(-1, 1, 28, 28).cpu()
 
 
@@ -60,7 +55,7 @@ def class_subset(digits: Digits, label: int) -> Digits:
 def d_score_matrix(discriminator: torch.nn.Module, digits: Digits, n_per_class: int = 100) -> torch.Tensor:
     r"""Mean $D(x, f) = \sigma(\ell)$ over real images x of true class c (rows) given label f (columns), (10, 10)."""
     discriminator.eval()
-    device = _device(discriminator)
+    device = device_of(discriminator)
     scores = torch.zeros(N_CLASSES, N_CLASSES)
     for c in range(N_CLASSES):
         x = digits.images[digits.labels == c][:n_per_class].flatten(1).to(device)  # (n, 784)
