@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from classroom.student import student_notebook
-from gan_course.outdir import OutDirError, check_out_dir, mark
+from gan_course.outdir import OutDirError, check_out_dir, mark, marker
 from tools.nbtime import NOTEBOOKS_DIR, time_notebook
 from tools.widget_html import static_widget_outputs
 
@@ -353,6 +353,6 @@ def _student_zip(paths: list[Path], static: Path) -> str:
         folder = Path(tmp) / "gan_course_student"
         if student_main([*map(str, paths), "--out", str(folder)]) != 0:
             raise SiteError("the student folder could not be written (the error above says why)")
-        (folder / ".gan_course-student").unlink(missing_ok=True)  # the marker is for the command, not the student
+        (folder / marker("student")).unlink(missing_ok=True)  # the marker is for the command, not the student
         shutil.make_archive(str(static / "gan_course_student"), "zip", tmp, "gan_course_student")
     return "_static/gan_course_student.zip"
