@@ -56,10 +56,12 @@ def existing_notebook(name: Path | str) -> Path:
 
 def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: float = 600) -> Path:
     """Execute ``notebook`` with :class:`CourseNotebookClient` (from its folder, in a fresh kernel) and write its
-    reveal.js deck to ``out`` (default: beside it, ``NAME.slides.html``, as ``jupyter nbconvert --to slides`` names
-    it). The notebook itself is not written. ``python -m classroom slides NOTEBOOK``."""
+    lecture path's offline reveal.js deck (:mod:`classroom.slides`) to ``out`` (default: beside it,
+    ``NAME.slides.html``, as ``jupyter nbconvert --to slides`` names it). The notebook itself is not written.
+    ``python -m classroom slides NOTEBOOK``."""
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import SlidesExporter
+
+    from classroom.slides import deck_html, lecture_path
 
     path = existing_notebook(notebook)
     out = Path(out) if out is not None else path.with_name(f"{path.stem}.slides.html")
@@ -74,12 +76,12 @@ def write_slides(notebook: Path | str, out: Path | str | None = None, timeout: f
     except Exception as err:  # noqa: BLE001  not JSON, or JSON of another shape: nbformat raises many kinds
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path} is not a Jupyter notebook ({first[:120]}); nothing written") from None
+    lecture_path(nb)  # a notebook without a lecture path is refused before it runs
     client = CourseNotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                   resources={"metadata": {"path": str(path.resolve().parent)}})
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines stay out of the terminal
     except CellExecutionError as err:
         raise ValueError(f"{path.name} failed, nothing written: {err.ename}: {err.evalue}") from None
-    html, _ = SlidesExporter().from_notebook_node(nb)
-    write_atomic(out, html)
+    write_atomic(out, deck_html(nb))
     return out

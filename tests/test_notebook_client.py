@@ -2,7 +2,7 @@
 kernel (classroom.notebook_client says why: that send left notebook 02's run waiting for a reply it had received)."""
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from classroom.notebook_client import CourseNotebookClient
 from tools.nbtime import time_notebook
@@ -71,27 +71,29 @@ def test_a_run_keeps_the_widgets_output_for_the_site_and_the_kernel_never_sees_i
 
 def test_slides_execute_the_notebook_with_this_runner_and_write_the_deck_beside_it(tmp_path, capsys):
     from classroom.__main__ import main
-    nb = new_notebook(cells=[new_code_cell("import ipywidgets as w\nout = w.Output()\ndisplay(out)\nwith out:\n"
-                                           "    print('inside the widget')"), new_code_cell("print(6 * 7)")])
+    lecture = {"tags": ["lecture"], "slideshow": {"slide_type": "slide"}}
+    nb = new_notebook(cells=[new_markdown_cell("# Deck", metadata=lecture), new_code_cell("x = 6", metadata={}),
+                             new_code_cell("print(x * 7)", metadata=lecture)])
     nbformat.write(nb, tmp_path / "deck.ipynb")
     before = (tmp_path / "deck.ipynb").read_bytes()
     assert main(["slides", str(tmp_path / "deck.ipynb")]) == 0
     deck = (tmp_path / "deck.slides.html").read_text()
-    assert "reveal" in deck and "42" in deck and "inside the widget" in deck
+    assert "Reveal.initialize(" in deck and "42" in deck and "x = 6" not in deck  # ran all, shows the path
     assert (tmp_path / "deck.ipynb").read_bytes() == before  # the notebook is not written
     assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'deck.slides.html'}"
 
 
 def test_slides_refuse_bad_input_in_one_line_and_write_nothing(tmp_path, capsys):
     from classroom.__main__ import main
-    nbformat.write(new_notebook(cells=[new_code_cell("1 / 0")]), tmp_path / "fails.ipynb")
+    nbformat.write(new_notebook(cells=[new_code_cell("1 / 0", metadata={"tags": ["lecture"]})]), tmp_path / "fails.ipynb")
     nbformat.write(new_notebook(cells=[new_code_cell("1")]), tmp_path / "ok.ipynb")
     cases = [([str(tmp_path / "missing.ipynb")], "missing.ipynb: expected an existing .ipynb notebook"),
              ([str(tmp_path / "ok.ipynb"), "--out", str(tmp_path / "ok.ipynb")],
               "the deck is an .html file (a notebook there would be overwritten)"),
              ([str(tmp_path / "fails.ipynb")], "fails.ipynb failed, nothing written: ZeroDivisionError"),
              ([str(tmp_path / "data.ipynb")], "data.ipynb is not a Jupyter notebook"),
-             ([str(tmp_path / "list.ipynb")], "list.ipynb is not a Jupyter notebook")]
+             ([str(tmp_path / "list.ipynb")], "list.ipynb is not a Jupyter notebook"),
+             ([str(tmp_path / "ok.ipynb"), "--out", str(tmp_path / "ok.slides.html")], "no cell is tagged 'lecture'")]
     (tmp_path / "data.ipynb").write_text('{"a": 1}')  # JSON, but not a notebook: was a jsonschema traceback
     (tmp_path / "list.ipynb").write_text('[1, 2]')
     for argv, message in cases:
