@@ -9,6 +9,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from classroom.slides import LECTURE, DeckError, deck_html, lecture_path, markdown_with_mathml
 
 
+LECTURE_WORDS = 1200  # read aloud at about 130 words a minute, with its runs: about ten minutes
+
+
 def _lecture(cell):
     cell.metadata["tags"] = [LECTURE]
     cell.metadata["slideshow"] = {"slide_type": "slide"}
@@ -46,3 +49,5 @@ def test_every_notebook_has_a_lecture_path(name):
     (path,) = (Path(__file__).resolve().parents[1] / "notebooks").glob(f"{name}_*.ipynb")
     cells = lecture_path(nbformat.read(path, as_version=4)).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "the path opens with the title"
+    words = sum(len(c.source.split()) for c in cells if c.cell_type == "markdown")
+    assert words <= LECTURE_WORDS, f"{words} words of lecture prose: more than ten minutes with its runs"
