@@ -47,6 +47,9 @@ def _parser() -> OneLineParser:
     site = sub.add_parser("site", help="build the course's website (executed notebooks) with Jupyter Book")
     site.add_argument("--out", required=True, type=Path, help="folder for the HTML (replaced)")
     site.add_argument("--no-cache", action="store_true", help="execute every notebook again")
+    site.add_argument("--edition", choices=("student", "instructor"), default="student",
+                      help="student (default): no solutions, answers or instructor cells, downloads give the student "
+                           "notebooks; instructor: everything, answers and instructor cells folded")
 
     return parser
 
@@ -63,7 +66,7 @@ def _run(args) -> int:
     if args.command == "time-notebooks":
         return run_timing(args.notebooks, args.timeout)
     with tempfile.TemporaryDirectory() as fresh:
-        out = build_site(args.out, cache_dir=Path(fresh) if args.no_cache else CACHE_DIR)
+        out = build_site(args.out, cache_dir=Path(fresh) if args.no_cache else CACHE_DIR, edition=args.edition)
     print(f"built the site in {out}: open {out / 'index.html'}")
     return 0
 
