@@ -19,7 +19,6 @@ import functools
 import hashlib
 import io
 import json
-import os
 import random
 import secrets
 import shutil
@@ -33,6 +32,7 @@ import nbformat
 
 from classroom import reference, sandbox
 from gan_course.lessons.nb07_exercise import diagnosis, round_exercise, round_steps
+from gan_course.outdir import write_atomic
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 ENGINE = Path(diagnosis.__file__).resolve().parent
@@ -322,18 +322,10 @@ def as_json(results: list[Result], notebook: str, problem: str | None, seconds: 
             "tasks": [asdict(r) for r in results]}
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all at once (a temporary file beside it, then a rename), mode 0644."""
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` all at once, mode 0644 (:func:`gan_course.outdir.write_atomic`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def _reason(results: list[Result], problem: str | None) -> str:
@@ -411,10 +403,10 @@ def run_grade(path: Path, json_out: Path | None = None, timeout: float = 120.0, 
         records.append(as_json(results, notebook.name, problem, seconds))
         all_passed &= all(r.passed for r in results)
         if feedback_dir is not None:
-            write_atomic(feedback_dir / f"{notebook.stem}.feedback.txt", feedback(notebook.stem, results, problem, seconds))
+            write_file(feedback_dir / f"{notebook.stem}.feedback.txt", feedback(notebook.stem, results, problem, seconds))
     if csv_out is not None:
-        write_atomic(csv_out, gradebook(rows))
+        write_file(csv_out, gradebook(rows))
         print(f"wrote {csv_out}" + (f" and {len(rows)} feedback files in {feedback_dir}" if feedback_dir else ""))
     if json_out is not None:
-        write_atomic(json_out, json.dumps(records[0] if path.is_file() else records, indent=1) + "\n")
+        write_file(json_out, json.dumps(records[0] if path.is_file() else records, indent=1) + "\n")
     return 0 if all_passed else 1

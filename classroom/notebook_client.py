@@ -8,8 +8,8 @@ That send can swallow the socket's wake-up for a reply that has just arrived (py
 the reply then sits unread, and the run waits for the cell's timeout.
 
 Measured: notebook 02 run 32 times through ``python -m tools.nbtime`` beside a training on the
-other core stalled 7 times, always at its first Output-widget cell (29). In the 3 stalls whose sockets the stall
-report read, cell 29's ``execute_reply`` sat unread in the client's shell socket, and the kernel had answered
+other core stalled 7 times, always at its first Output-widget cell (29). In the 3 stalls whose sockets were read,
+cell 29's ``execute_reply`` sat unread in the client's shell socket, and the kernel had answered
 the client's ``comm_msg`` (``echo_update`` on iopub). With ipykernel 6.31 instead of 7.4 it stalled too (1 of 3
 runs). Without the write-back: no stall in 27 runs, 20 of them beside a training.
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from gan_course.outdir import OutDirError, check_out_dir, mark
+from gan_course.outdir import OutDirError, check_out_dir, mark, write_atomic
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -198,18 +198,10 @@ def _mkdir(folder: Path) -> None:
 
 
 def _write_bytes(data: bytes, out: Path) -> None:
-    """Write ``data`` to a new file, readable by all (0644), and rename it to ``out``: an existing file (or a hard
-    link to one) is replaced, never written through."""
+    """Write ``data`` to ``out`` in one step, readable by all (0644): an existing file (or a hard link to one) is
+    replaced, never written through."""
     _mkdir(out.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # readable by the other users of a shared folder (a temporary file starts 0600)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_atomic(out, data)
 
 
 def _write(nb: nbformat.NotebookNode, out: Path) -> None:

@@ -39,8 +39,8 @@ def cpu_kernels() -> str:
     """Which CPU kernels torch's results here come from, e.g. "AVX512 on AuthenticAMD": torch's vector
     instructions and the CPU's maker.
 
-    Saved tables and runs record it, because on one torch build the same seed gives bit-equal weights only where
-    this matches: an AMD EPYC and an Intel Xeon that both report AVX512 train different weights from the same seed
+    Saved tables and runs record it as provenance: on one torch build the same seed gives bit-equal weights only where
+    this matches, so a figure made elsewhere is one draw of its spread, not a value to reproduce: an AMD EPYC and an Intel Xeon that both report AVX512 train different weights from the same seed
     (`strong-d` seed 0: the logged losses part at the fourth round), and no ``MKL_CBWR`` branch forced on the Xeon gave the EPYC's.
     """
     vendor = ""

@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell
 
 from classroom import grading, sandbox
 from classroom.student import make_student_version
-from round_mistakes import NB07, planted, round_cell
+from round_mistakes import NB07, round_cell
 from test_grading import submission
 
 TIMEOUT = 25.0  # seconds per submission

@@ -136,7 +136,7 @@ def test_files_are_written_whole_and_readable_by_others(tmp_path):
     target = tmp_path / "out" / "gradebook.csv"
     old = os.umask(0o077)
     try:
-        grading.write_atomic(target, "a,b\n")
+        grading.write_file(target, "a,b\n")
     finally:
         os.umask(old)
     assert target.read_text() == "a,b\n" and target.stat().st_mode & 0o777 == 0o644

@@ -178,15 +178,16 @@ def test_out_inside_the_notebooks_folder_is_refused(tmp_path):
         site.build_site(tmp_path / "site", notebooks_dir=tmp_path)
 
 
-def test_a_changed_table_of_another_build_gets_a_new_cache_key(tmp_path):
-    """05 reads every build's table (results/builds/...), so a remade one must not leave the site showing the old."""
-    path = tmp_path / "05_x.ipynb"
+def test_a_remade_picture_beside_a_table_gets_a_new_cache_key(tmp_path):
+    """06 shows the PNGs beside its table (results/cgan-sharing/), so a remade one must not leave the site showing
+    the old."""
+    path = tmp_path / "06_x.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), path)
-    table = tmp_path / "results" / "builds" / "torch-x-AVX512-on-GenuineIntel" / "x.json"
-    table.parent.mkdir(parents=True)
-    table.write_text('{"seeds": {"0": 1}}')
+    picture = tmp_path / "results" / "cgan-sharing" / "x.png"
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(b"one")
     before = site._fingerprint(path)
-    table.write_text('{"seeds": {"0": 2}}')
+    picture.write_bytes(b"two")
     assert site._fingerprint(path) != before
 
 

@@ -22,6 +22,7 @@ import torch
 
 from gan_course import results
 from gan_course.device import cpu_kernels
+from gan_course.outdir import write_atomic
 from tools.studies import Study, collect
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "results"
@@ -86,9 +87,7 @@ def save_results(study: Study, per_seed: dict[int, dict], steps: int | None, dir
               "seeds": {str(s): _plain(per_seed[s]) for s in seeds}}
     path = Path(directory) / f"{study.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(record, indent=1) + "\n")
     return path
 
 

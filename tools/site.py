@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from classroom.student import student_notebook
-from gan_course.outdir import OutDirError, check_out_dir, mark, marker
+from gan_course.outdir import OutDirError, check_out_dir, exchange, mark, write_atomic, marker
 from tools.nbtime import NOTEBOOKS_DIR, time_notebook
 from tools.widget_html import static_widget_outputs
 
@@ -78,13 +78,13 @@ class SiteError(RuntimeError):
 
 
 def _fingerprint(path: Path) -> str:
-    """A key for a notebook's executed copy: its cells, the package's code, the results files (every build's: 05 reads
-    them all), torch's version."""
+    """A key for a notebook's executed copy: its cells, the package's code, the results folder (its tables and the
+    pictures beside them), torch's version."""
     digest = hashlib.sha256()
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
-    for source in sorted(PACKAGE_DIR.rglob("*.py")) + sorted((path.parent / "results").rglob("*.json")):
+    for source in sorted(PACKAGE_DIR.rglob("*.py")) + sorted(p for p in (path.parent / "results").rglob("*") if p.is_file()):
         digest.update(source.read_bytes())
     digest.update(importlib.util.find_spec("torch").origin.encode())
     return digest.hexdigest()[:20]
@@ -103,10 +103,7 @@ def store_executed(nb: nbformat.NotebookNode, cached: Path) -> None:
     Older copies of the same notebook (other keys) are removed: each test run after an edit stores seven, about
     6 MB, and the cache would grow without end."""
     cached.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=cached.parent, suffix=".part", delete=False, encoding="utf-8") as f:
-        nbformat.write(nb, f)
-    os.chmod(f.name, 0o644)  # as any file the build writes (a temporary file starts private)
-    os.replace(f.name, cached)
+    write_atomic(cached, nbformat.writes(nb))
     key = re.fullmatch(r"(.+)-[0-9a-f]{20}\.ipynb", cached.name)
     for older in cached.parent.glob(f"{glob.escape(key.group(1))}-*.ipynb") if key else []:
         if older != cached and re.fullmatch(re.escape(key.group(1)) + r"-[0-9a-f]{20}\.ipynb", older.name):
@@ -126,7 +123,7 @@ def execute(path: Path, cache_dir: Path = CACHE_DIR, timeout: float = 600,
         kept = Path(tmp) / path.name
         run = time_notebook(path, timeout, keep=kept, wall=wall, attempts=3)
         for where in run["stalls"]:
-            warnings.warn(f"{path.name}: a run stalled and was stopped after {wall:g} s; its last step: {where}")
+            warnings.warn(f"{path.name}: a run stalled: {where}")
         if run["error"]:
             raise SiteError(f"{path.name} failed: {run['error']}")
         executed = nbformat.read(kept, as_version=4)
@@ -324,11 +321,14 @@ def _replace_folder(built: Path, out: Path) -> None:
     shutil.copytree(built, new, dirs_exist_ok=True)
     mark(new, "site")
     os.chmod(new, 0o755)  # as any folder the build writes (a temporary folder starts private)
-    old = new.with_suffix(".old") if out.exists() else None
-    if old:
+    if not out.exists():
+        os.replace(new, out)
+    elif exchange(new, out):  # one step: the old site now sits at `new`
+        shutil.rmtree(new)
+    else:  # no exchange rename here (Windows): two renames
+        old = new.with_suffix(".old")
         os.replace(out, old)
-    os.replace(new, out)
-    if old:
+        os.replace(new, out)
         shutil.rmtree(old)
 
 
