@@ -112,9 +112,7 @@ def _npz_path(out: Path) -> Path:
     if out.name in ("", ".", ".."):
         raise ValueError(f"--out {out} is a folder; give a file name like samples.npz")
     path = out if out.suffix == ".npz" else out.with_name(out.name + ".npz")
-    check_out_file(path, ".npz")
-    if path.is_dir():
-        raise ValueError(f"--out {path} is a directory; give a file name like samples.npz")
+    check_out_file(path, ".npz")  # a folder there is refused too
     existing = next(p for p in (path.absolute().parent, *path.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise ValueError(f"--out {path}: {existing} is a file, so the directory cannot be created")
