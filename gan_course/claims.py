@@ -18,9 +18,11 @@ class ClaimFailed(AssertionError):
         return [f"{RED}✗ {self}{RESET}"]
 
 
-def check(condition: bool, claim: str, measured: str = "") -> bool:
-    """Print ``✓ claim`` when ``condition`` holds; otherwise raise ClaimFailed("claim: measured")."""
+def check(condition: bool, claim: str, measured: str = "") -> None:
+    """Print ``✓ claim`` when ``condition`` holds; otherwise raise ClaimFailed("claim: measured").
+
+    It returns nothing, so a check on a cell's last line leaves no stray ``True`` under the cell."""
     if bool(condition):
         print(f"{GREEN}✓ {claim}{RESET}")
-        return True
+        return
     raise ClaimFailed(f"{claim}: does not hold{' (' + measured + ')' if measured else ''}")

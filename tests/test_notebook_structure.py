@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -74,3 +75,28 @@ def test_the_lecture_flow_holds_no_maintainer_material(nb):
         found = [w for w in MAINTAINER_WORDS if w in text and (cell.cell_type == "markdown" or w != "threads")]
         assert not found, f"{found} in: {cell.source[:200]}"
         assert "set_num_threads" not in cell.source and "cpu_threads" not in cell.source
+
+
+MAX_CODE_LINES = 15  # a code cell a student reads in one glance
+MAX_MARKDOWN_CALL_LINES = 5  # prose belongs in Markdown cells; a display(Markdown(...)) shows a figure or a table
+
+
+def _lesson_or_exercise(source: str) -> bool:
+    """A cell that only defines the lesson's function for the student to read, or holds an exercise's solution."""
+    return "### BEGIN SOLUTION" in source or source.lstrip().startswith(("def ", "@"))
+
+
+def test_code_cells_are_short_and_prose_is_not_built_in_code(nb):
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    long_cells, long_calls = [], []
+    for cell in code[1:]:  # the opening cell is a fixed block of imports
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        if len(lines) > MAX_CODE_LINES and not _lesson_or_exercise(cell.source):
+            long_cells.append(f"{len(lines)} lines: {lines[0][:80]}")
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "display" and node.args
+                    and getattr(getattr(node.args[0], "func", None), "id", None) == "Markdown"
+                    and node.end_lineno - node.lineno + 1 > MAX_MARKDOWN_CALL_LINES):
+                long_calls.append(f"{node.end_lineno - node.lineno + 1} lines: {ast.get_source_segment(source, node)[:80]}")
+    assert long_cells == [] and long_calls == [], (long_cells, long_calls)

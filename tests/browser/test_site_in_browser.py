@@ -5,7 +5,8 @@ images as its executed notebook has (figures, and the figures inside the widgets
 page links to every notebook, and no link between the pages is broken; no page's text shows a formula's LaTeX
 source (``$$``, ``\\frac``, ...) instead of the formula. The site is the default (student) edition: no file of it
 holds a line of the exercise's reference solutions, an answer or the instructor's material, and each page's
-download is the student notebook. Needs the site extra (``pip install -e ".[site]"``); in CI
+download is the student notebook. No cell of an executed notebook leaves an echoed value (``True``,
+``<Axes ...>``) or a progress bar stopped short. Needs the site extra (``pip install -e ".[site]"``); in CI
 (GAN_COURSE_BROWSER_REQUIRED=1) a missing extra fails the test.
 """
 
@@ -213,3 +214,21 @@ def test_each_page_s_download_is_the_student_notebook(built_site):
         assert f"_sources/{path.name}" in page, f"{path.stem}: no download button for the notebook"
         downloaded = nbformat.read(built_site / "_sources" / path.name, as_version=4)
         assert downloaded == student_notebook(nbformat.read(path, as_version=4), path.name)[0], path.name
+
+
+STRAY_RESULT = re.compile(r"(True|False|None|\[?<.+>\]?|Text\(.+\))", re.S)  # a value or object repr echoed by Jupyter
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_no_cell_leaves_a_stray_value_or_a_frozen_progress_bar(stem, built_site):
+    """What a run of the notebook leaves under its cells: no ``True``, ``<Axes ...>`` or other echoed value, and
+    no progress bar stopped short of its end."""
+    executed, _ = site.execute(site.NOTEBOOKS_DIR / f"{stem}.ipynb")
+    stray = [(i, o["data"]["text/plain"][:60]) for i, cell in enumerate(executed.cells) if cell.cell_type == "code"
+             for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"
+             and WIDGET_VIEW not in o["data"] and STRAY_RESULT.fullmatch(o["data"].get("text/plain", "").strip())]
+    state = executed.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    frozen = [m["state"] for m in state.values() if m.get("model_name") in ("FloatProgressModel", "IntProgressModel")
+              and m["state"].get("value", 0) < m["state"].get("max", 100)]
+    assert stray == [] and frozen == [], (stray, frozen)
