@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +32,7 @@ import torch
 from gan_course.config import GANConfig, check_fits_memory
 from gan_course.data import N_CLASSES, load_dataset
 from gan_course.device import cpu_kernels, get_device
-from gan_course.outdir import OutDirError, exchange, refuse_protected, write_atomic
+from gan_course.outdir import OutDirError, refuse_protected, remove, swap_in, write_atomic
 from gan_course.train import HISTORY_KEYS, TrainResult, build_models, train
 
 RUN_FILES = ("generator.pt", "discriminator.pt", "snapshots.pt", "config.json", "history.json")
@@ -109,13 +108,6 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _remove(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def recover_run(out: str | Path) -> None:
     """Put back a run that an interrupted save left hidden beside ``out`` (when ``out`` holds none), then remove the
     hidden leftovers of saves that are no longer running."""
@@ -133,27 +125,19 @@ def recover_run(out: str | Path) -> None:
     target = os.path.realpath(out) if out.is_symlink() else None
     for path, _ in leftovers:
         if str(path.absolute()) != target:
-            _remove(path)
+            remove(path)
 
 
 def _swap_in(out: Path, version: Path, stamp: str) -> None:
-    """Put the complete run ``version`` (a hidden sibling) at ``out`` in one atomic step where the system allows it:
-    one rename when ``out`` is free, else one exchange; the run it replaces is then removed."""
-    if not out.exists() and not out.is_symlink():
-        os.replace(version, out)
-        return
-    parent = out.absolute().parent
+    """Put the complete run ``version`` (a hidden sibling) at ``out`` with :func:`swap_in`; where that takes two
+    renames the old run waits between them in ``.DIR.STAMP.old/run``, where :func:`recover_run` finds it."""
     previous = Path(os.path.realpath(out)) if out.is_symlink() else None  # a run saved as a symlink to its folder
-    if exchange(version, out):
-        _remove(version)  # the old run, now under the hidden name
-    else:  # Windows, or a file system without exchange: two renames; a kill between them is undone at the next save
-        aside = parent / f".{out.name}.{stamp}.old"
-        aside.mkdir()
-        os.replace(out, aside / "run")
-        os.replace(version, out)
-        _remove(aside)
+    parent = out.absolute().parent
+    aside = parent / f".{out.name}.{stamp}.old"
+    swap_in(version, out, aside / "run")
+    remove(aside)
     if previous is not None and previous.parent == parent.resolve() and previous.name.startswith(f".{out.name}."):
-        _remove(previous)
+        remove(previous)
 
 
 def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **meta: Any) -> Path:
@@ -190,7 +174,7 @@ def save_run(result: TrainResult, out_dir: str | Path, force: bool = True, **met
         os.replace(tmp, version)  # complete: from here on the next save can recover it
         _swap_in(out, version, stamp)
     finally:
-        _remove(tmp)  # gone already after the rename
+        remove(tmp)  # gone already after the rename
     return out
 
 

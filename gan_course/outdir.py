@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -142,3 +143,26 @@ def exchange(a: Path, b: Path) -> bool:
     if errno in (22, 38, 45, 95, 102):  # EINVAL, ENOSYS, ENOTSUP, EOPNOTSUPP: this file system cannot swap
         return False
     raise OSError(errno, os.strerror(errno), str(b))
+
+
+def remove(path: Path) -> None:
+    """Remove a file, a symlink (never what it points to) or a folder, as far as it can; nothing if it is gone."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def swap_in(new: Path, out: Path, aside: Path) -> None:
+    """Put the complete folder ``new`` (a hidden sibling) at ``out`` and remove what was there: one rename when
+    ``out`` is free, else one :func:`exchange`; without one (Windows), two renames, the old one moved to ``aside``
+    (its folder made if missing) in between."""
+    if not out.exists() and not out.is_symlink():
+        os.replace(new, out)
+    elif exchange(new, out):
+        remove(new)  # the old one, now at ``new``
+    else:
+        aside.parent.mkdir(exist_ok=True)
+        os.replace(out, aside)
+        os.replace(new, out)
+        remove(aside)

@@ -144,7 +144,7 @@ def test_a_kill_at_any_point_of_a_save_leaves_a_complete_run_and_the_next_save_c
 def test_a_kill_before_each_step_of_a_save_leaves_a_complete_run(runs, tmp_path, exchange):
     """Killed just before each rename, exchange or removal that a save makes, in turn. Before the exchange, a kill
     between the two renames left no run at DIR; where there is no exchange, the next save puts the old run back."""
-    from gan_course import checkpoints
+    from gan_course import checkpoints, outdir
     out = tmp_path / "run"
     save_run(runs[0], tmp_path / "made", seed=0)
     killed_at = []
@@ -163,11 +163,11 @@ def test_a_kill_before_each_step_of_a_save_leaves_a_complete_run(runs, tmp_path,
                 return wrapped
 
             try:
-                for module, name in ((checkpoints.os, "replace"), (checkpoints.os, "symlink"),
-                                     (checkpoints, "_remove"), (checkpoints, "exchange")):
+                for module, name in ((os, "replace"), (os, "symlink"), (checkpoints, "remove"),
+                                     (outdir, "remove"), (outdir, "exchange")):
                     setattr(module, name, kill_before(getattr(module, name)))
                 if not exchange:  # as on Windows
-                    checkpoints.exchange = lambda a, b: False
+                    outdir.exchange = lambda a, b: False
                 save_run(runs[1], out, force=True, seed=1)
             finally:
                 os._exit(0)
@@ -177,6 +177,23 @@ def test_a_kill_before_each_step_of_a_save_leaves_a_complete_run(runs, tmp_path,
         recover_run(out)
         assert _seed_of(out) in (0, 1) and load_run(out).history["step"][-1] == 3, f"killed before step {step}"
     assert len(killed_at) >= 3  # the save has at least a rename into place, a swap and a removal to be killed at
+
+
+def test_without_an_exchange_rename_the_site_and_a_run_are_swapped_in_by_two_renames(runs, tmp_path, monkeypatch):
+    """As on Windows: the new site or run ends up at DIR, and nothing else is left beside it."""
+    from gan_course import outdir
+    from tools.site import _replace_folder
+    swaps = []
+    monkeypatch.setattr(outdir, "exchange", lambda a, b: swaps.append(b) or False)
+    (tmp_path / "built").mkdir()
+    for version in ("old", "new"):
+        (tmp_path / "built" / "index.html").write_text(version)
+        _replace_folder(tmp_path / "built", tmp_path / "sites" / "site")
+    assert (tmp_path / "sites" / "site" / "index.html").read_text() == "new"
+    save_run(runs[0], tmp_path / "runs" / "run", seed=0)
+    save_run(runs[1], tmp_path / "runs" / "run", seed=1)
+    assert _seed_of(tmp_path / "runs" / "run") == 1 and len(swaps) == 2
+    assert os.listdir(tmp_path / "sites") == ["site"] and os.listdir(tmp_path / "runs") == ["run"]
 
 
 def _replace_with_plain_copy(out: Path, source: Path) -> None:

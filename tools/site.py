@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from classroom.student import student_notebook
-from gan_course.outdir import OutDirError, check_out_dir, exchange, mark, write_atomic, marker
+from gan_course.outdir import OutDirError, check_out_dir, mark, swap_in, write_atomic, marker
 from tools.nbtime import NOTEBOOKS_DIR, time_notebook
 from tools.widget_html import static_widget_outputs
 
@@ -321,15 +321,7 @@ def _replace_folder(built: Path, out: Path) -> None:
     shutil.copytree(built, new, dirs_exist_ok=True)
     mark(new, "site")
     os.chmod(new, 0o755)  # as any folder the build writes (a temporary folder starts private)
-    if not out.exists():
-        os.replace(new, out)
-    elif exchange(new, out):  # one step: the old site now sits at `new`
-        shutil.rmtree(new)
-    else:  # no exchange rename here (Windows): two renames
-        old = new.with_suffix(".old")
-        os.replace(out, old)
-        os.replace(new, out)
-        shutil.rmtree(old)
+    swap_in(new, out, new.with_suffix(".old"))
 
 
 def _downloads(paths: list[Path], html: Path, edition: str) -> None:
