@@ -1,8 +1,7 @@
 """The pre-trained runs shipped with the course: ``python -m tools.shipped [NAME ...]`` remakes them.
 
-Notebooks 02, 03, 04 and 06 train runs that take 15 to 90 s each on a 2-core CPU. The course ships each one that
-starts from a seed (03's runs after D's head start begin from a D the notebook builds, and train live),
-seed 0, trained exactly as the notebook trains it on the data every machine has (the 5,000 offline digits,
+Notebooks 02, 03, 04 and 06 train runs that take 15 to 90 s each on a 2-core CPU. The course ships each one,
+seed 0 (03's runs after D's head start begin from seed 0's nets after the head start), trained exactly as the notebook trains it on the data every machine has (the 5,000 offline digits,
 and the ring), in ``gan_course/assets/runs/NAME``. :func:`gan_course.checkpoints.load_or_train` loads it
 only when the config, the data and the seed match, says so, and trains live otherwise (``live=True`` in the
 notebook always trains). ``tests/test_shipped.py`` checks that each run still matches its preset and that
@@ -29,19 +28,33 @@ COMMAND = "python -m tools.shipped"
 
 @dataclass(frozen=True)
 class Shipped:
-    """One shipped run: a preset, and the training callback its notebook passes (it may add to each snapshot)."""
+    """One shipped run: its preset (default: its name), the training callback its notebook passes (it may add to
+    each snapshot), and where the run starts when not from the seed's fresh nets (03's D head start)."""
 
     name: str
     notebook: str
     callback: Callable[[Any], Callable | None] = lambda data: None
+    preset: str = ""
+    start: Callable[[Any, Any], Any] | None = None  # (config, data) -> the TrainState to play from
+
+    @property
+    def config(self):
+        return get_preset(self.preset or self.name).config
 
     def data(self):
-        return Ring() if get_preset(self.name).config.dataset == "ring" else load_mnist(offline=True, verbose=False)
+        return Ring() if self.config.dataset == "ring" else load_mnist(offline=True, verbose=False)
 
     def train(self, progress: bool = False) -> TrainResult:
         data = self.data()
-        return train(get_preset(self.name).config, data, seed=SEED, callback=self.callback(data), progress=progress,
-                     device="cpu")
+        state = self.start(self.config, data) if self.start else None
+        return train(self.config, data, seed=SEED, callback=self.callback(data), progress=progress, device="cpu",
+                     state=state)
+
+
+def _head_start(config, data):
+    from gan_course.lessons.nb03_saturation import head_start
+
+    return head_start(config, data, seed=SEED)
 
 
 def _frames(ring):
@@ -54,6 +67,8 @@ SHIPPED: dict[str, Shipped] = {s.name: s for s in (
     Shipped("vanilla", "02"),
     Shipped("strong-d", "03"),
     Shipped("strong-d-saturating", "03"),
+    Shipped("strong-d-after-head-start", "03", preset="strong-d", start=_head_start),
+    Shipped("strong-d-saturating-after-head-start", "03", preset="strong-d-saturating", start=_head_start),
     Shipped("ring-fast-g", "04", _frames),
     Shipped("ring", "04", _frames),
     Shipped("ring-fast-g-pacgan", "04", _frames),
@@ -67,7 +82,7 @@ def stale_reason(name: str) -> str | None:
     if not (run / "config.json").exists():
         return f"{run} is missing"
     saved, meta = load_config(run)
-    changed = config_differences(saved, get_preset(name).config)
+    changed = config_differences(saved, SHIPPED[name].config)
     if changed:
         return f"its config differs from the preset's in {', '.join(changed)}"
     if meta.get("seed") != SEED or meta.get("data") != SHIPPED[name].data().source:
@@ -86,7 +101,7 @@ def make(names: list[str] | None = None) -> None:
             raise ValueError(f"{name!r} is not a shipped run; shipped: {', '.join(SHIPPED)}")
         start = time.perf_counter()
         result = SHIPPED[name].train(progress=True)
-        out = save_run(result, SHIPPED_RUNS / name, preset=name, seed=SEED)
+        out = save_run(result, SHIPPED_RUNS / name, preset=SHIPPED[name].preset or name, seed=SEED)
         size = sum(f.stat().st_size for f in Path(out).iterdir()) / 1e6
         print(f"{name}: {result.history['step'][-1]:,} rounds in {time.perf_counter() - start:.0f} s -> {out} "
               f"({size:.1f} MB)", flush=True)

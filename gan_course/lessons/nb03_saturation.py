@@ -152,11 +152,27 @@ def _round(g_loss: GLoss | None, loss: str):
 
 
 def play_from(state: TrainState, config: GANConfig, data, steps: int, g_loss: GLoss | None = None,
-              progress: bool = True) -> dict[str, TrainResult]:
-    """Play the game from (a copy of) ``state`` with each G loss for ``steps`` rounds, logging every round."""
-    return {loss: train(config.replace(loss=loss, log_every=1), data, state=copy.deepcopy(state), steps=steps,
-                        round_fn=_round(g_loss, loss), progress=progress)
+              progress: bool = True, pretrained: bool = False, seed: int | None = None) -> dict[str, TrainResult]:
+    """Play the game from (a copy of) ``state`` with each G loss for ``steps`` rounds, logging every round.
+
+    With ``pretrained`` and the ``seed`` that :func:`head_start` made ``state`` with, the saved runs after D's
+    head start (:data:`HEAD_START_NAMES`, seed 0, shipped with the course) stand in when
+    :func:`gan_course.checkpoints.load_or_train` finds them usable, as in :func:`compare_losses`."""
+    live = not (pretrained and seed is not None and _package_loss(g_loss))
+    return {loss: load_or_train(HEAD_START_NAMES[loss], config.replace(loss=loss, log_every=1), data,
+                                seed=0 if seed is None else seed, steps=steps, live=live, state=copy.deepcopy(state),
+                                round_fn=_round(g_loss, loss), progress=progress)
             for loss in LOSSES}
+
+
+def _package_loss(g_loss: GLoss | None) -> bool:
+    """Whether runs trained with gan_course's G loss may stand in for training with ``g_loss``; if not, one line
+    says why."""
+    reason = None if g_loss is None else differs_from_package(g_loss)
+    if reason is not None:
+        print(f"Not using pre-trained runs: they were trained with gan_course's G loss, and this g_loss differs "
+              f"({reason}). Training live with it.")
+    return reason is None
 
 
 @dataclass
@@ -181,6 +197,7 @@ def early_values(history: dict, key: str, window: tuple[int, int]) -> np.ndarray
 
 
 CHECKPOINT_NAMES = {"non_saturating": "strong-d", "saturating": "strong-d-saturating"}
+HEAD_START_NAMES = {loss: f"{name}-after-head-start" for loss, name in CHECKPOINT_NAMES.items()}
 
 
 def differs_from_package(g_loss: GLoss) -> str | None:
@@ -212,12 +229,7 @@ def compare_losses(config: GANConfig, data, seed: int = 0, steps: int = 1000, wi
     them usable. They were trained with the package's loss, so a ``g_loss`` that is not the package's (see
     :func:`differs_from_package`) trains live, and one line says why.
     """
-    if pretrained and g_loss is not None:
-        reason = differs_from_package(g_loss)
-        if reason is not None:
-            print(f"Not using pre-trained runs: they were trained with gan_course's G loss, and this g_loss differs "
-                  f"({reason}). Training live with it.")
-            pretrained = False
+    pretrained = pretrained and _package_loss(g_loss)
 
     def run(loss: str) -> TrainResult:
         loss_config = config.replace(loss=loss, log_every=1)
