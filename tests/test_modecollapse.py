@@ -128,12 +128,12 @@ def test_same_seed_and_controls_give_the_same_readout():
 
 
 @pytest.mark.parametrize("control, value, message", [
-    ("k", 0, "k (D-steps per round) must be a whole number from 1 to 20, got 0"),
-    ("k", 10**9, "k (D-steps per round) must be a whole number from 1 to 20, got 1000000000"),
-    ("l", 0, "l (G-steps per round) must be a whole number from 1 to 20, got 0"),
-    ("lr_d", 0.0, "lr D (learning rate) must be a number > 0 and at most 1"),
-    ("lr_g", -1e-3, "lr G (learning rate) must be a number > 0 and at most 1"),
-    ("lr_g", 1e300, "lr G (learning rate) must be a number > 0 and at most 1, e.g. 1e-3; got 1e+300"),
+    ("k", 0, "d_steps must be an integer from 1 to 100 (k, the D-steps per round), got 0"),
+    ("k", 10**9, "d_steps must be an integer from 1 to 100 (k, the D-steps per round), got 1000000000"),
+    ("l", 0, "g_steps must be an integer from 1 to 100 (l, the G-steps per round), got 0"),
+    ("lr_d", 0.0, "lr_d (learning rate) must be > 0, got 0.0"),
+    ("lr_g", -1e-3, "lr_g (learning rate) must be > 0, got -0.001"),
+    ("lr_g", 1e300, "lr_g (learning rate) must be at most 10, got 1e+300"),
     ("n_steps", 0, "N steps must be a whole number from 1 to 5,000"),
     ("n_steps", 10**9, "N steps must be a whole number from 1 to 5,000 (about 2 s a thousand), got 1000000000"),
 ])
