@@ -42,9 +42,12 @@ _STRONG_D = _VANILLA.replace(d_steps=2, d_dropout=0.0, lr_d=2e-4, lr_g=2e-4, ste
 # Notebook 04's ring. The plain setting: one D-step and one G-step a round, equal constant learning rates.
 _RING = GANConfig(dataset="ring", latent_dim=2, g_hidden=(64,) * 5, d_hidden=(128, 128), lr_d=1e-3, lr_g=1e-3,
                   batch_size=128, steps=8000, snapshot_every=500)
-# Tuned to collapse: G is the fast player (l = 2 G-steps a round at 6x D's lr), so it can move all its samples to
-# where D currently says "real" before D adapts; a cosine schedule anneals both lrs to 0, freezing that state sharply.
+# A fast G: l = 2 G-steps a round at 6x D's lr, both annealed to 0 by a cosine schedule. Unpacked, it ends with its
+# samples in one spot, on a mode or beside the ring; packed (PacGAN), it covers the ring.
 _RING_FAST_G = _RING.replace(g_steps=2, lr_g=6e-3, lr_schedule="cosine")
+# The slide's collapse: the same fast G against a D that takes k = 4 steps a round, constant lrs. G moves all its
+# samples to where D says "real" before D adapts; D's four steps keep them on the ring, on one or a few modes.
+_RING_COLLAPSE = _RING_FAST_G.replace(d_steps=4, lr_schedule="constant", steps=4000)
 
 PRESETS: dict[str, Preset] = {
     p.name: p
@@ -59,8 +62,10 @@ PRESETS: dict[str, Preset] = {
                _STRONG_D.replace(loss="saturating"), "03"),
         Preset("ring", "8 Gaussians on a ring, plain GAN: k = l = 1, equal constant learning rates (notebook 04)",
                _RING, "04"),
-        Preset("ring-fast-g", "ring tuned to collapse: G takes l = 2 steps a round at 6x D's lr, cosine schedule; "
-               "collapses to <= 4 of 8 modes (notebook 04)", _RING_FAST_G, "04"),
+        Preset("ring-collapse", "ring with a fast G (l = 2 at 6x D's lr) and k = 4 D-steps, constant lr, 4,000 rounds: "
+               "realistic samples of at most 3 of 8 modes (notebook 04)", _RING_COLLAPSE, "04"),
+        Preset("ring-fast-g", "ring with a fast G (l = 2 at 6x D's lr), cosine schedule: its samples end in one spot "
+               "(notebook 04)", _RING_FAST_G, "04"),
         Preset("ring-fast-g-pacgan", "ring-fast-g with PacGAN packing (pack=2): all 8 modes, >= 90% high-quality "
                "(notebook 04)", _RING_FAST_G.replace(pack=2), "04"),
         Preset("cgan", "conditional GAN: one-hot label concatenated to z for G and to x for D, k=3 D-steps, "

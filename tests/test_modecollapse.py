@@ -177,11 +177,10 @@ def test_playground_rounds_are_the_training_loops_rounds():
         assert torch.equal(a, b)
 
 
-def test_playground_starts_from_the_fast_g_preset_with_a_constant_schedule():
-    config, fast = playground_config().to_dict(), get_preset("ring-fast-g").config.to_dict()
-    assert {k for k in config if config[k] != fast[k]} == {"lr_schedule", "steps"}
-    assert config["lr_schedule"] == "constant" and config["steps"] == PLAYGROUND_STEPS
-    assert Playground(playground_config(), steps_per_click=5).l.value == fast["g_steps"] == 2
+def test_playground_starts_from_section_1_s_collapse_preset():
+    assert playground_config() == get_preset("ring-collapse").config
+    assert playground_config().steps == PLAYGROUND_STEPS
+    assert Playground(playground_config(), steps_per_click=5).k.value == 4
 
 
 def test_packing_m_samples_is_one_reshape_to_m_samples_side_by_side():

@@ -69,6 +69,7 @@ SHIPPED: dict[str, Shipped] = {s.name: s for s in (
     Shipped("strong-d-saturating", "03"),
     Shipped("strong-d-after-head-start", "03", preset="strong-d", start=_head_start),
     Shipped("strong-d-saturating-after-head-start", "03", preset="strong-d-saturating", start=_head_start),
+    Shipped("ring-collapse", "04", _frames),
     Shipped("ring-fast-g", "04", _frames),
     Shipped("ring", "04", _frames),
     Shipped("ring-fast-g-pacgan", "04", _frames),

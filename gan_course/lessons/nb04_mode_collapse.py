@@ -164,6 +164,39 @@ def same_mode_share(points: torch.Tensor, ring: Ring | None = None) -> float:
     return (nearest[:, 0] == nearest[:, 1]).float().mean().item()
 
 
+# What notebook 04 calls each outcome, on the two measures of VEEGAN and PacGAN (and where the samples lie).
+COLLAPSE_MODES, COLLAPSE_HQ, COVER_HQ, OFF_RING_SD = 3, 80.0, 90.0, 5.0
+
+
+def ring_figures(generator: torch.nn.Module, ring: Ring | None = None, pack_share: bool = False) -> dict:
+    """A ring generator's figures on ring_metrics' fixed z: modes covered, high-quality %, where its samples lie at
+    any distance (:func:`where_samples_lie`) and, with ``pack_share``, :func:`same_mode_share`."""
+    ring = ring or Ring()
+    m = ring_metrics(generator, ring)
+    with torch.no_grad():
+        z = fixed_noise(2500, generator.latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
+        points = generator(z.to(next(generator.parameters()).device)).cpu()  # (2500, 2)
+    figures = {"modes": m["modes_covered"], "high_quality": m["high_quality"], **where_samples_lie(points, ring)}
+    return figures | ({"same_mode_share": same_mode_share(points, ring)} if pack_share else {})
+
+
+def outcome(figures: dict) -> str:
+    """The outcome a run's figures show: collapse (at most 3 of 8 modes covered, >= 80% of the samples high
+    quality), covering the ring (8 of 8, >= 90%), samples off the ring (median distance over 5 sd), or neither."""
+    if figures["modes"] <= COLLAPSE_MODES and figures["high_quality"] >= COLLAPSE_HQ:
+        return "collapse"
+    if figures["modes"] == 8 and figures["high_quality"] >= COVER_HQ:
+        return "covers the ring"
+    return "off the ring" if figures["median_sd"] > OFF_RING_SD else "neither"
+
+
+def outcomes(rows: dict) -> dict[str, int]:
+    """How many rows (seed -> figures) show each :func:`outcome`, and how many cover at most 3 modes."""
+    found = [outcome(f) for f in rows.values()]
+    return {o: found.count(o) for o in ("collapse", "covers the ring", "off the ring", "neither")} | {
+        "at most 3 modes": sum(f["modes"] <= COLLAPSE_MODES for f in rows.values()), "seeds": len(found)}
+
+
 def _frame_figure(frame: dict, real: torch.Tensor):
     fig, ax = plt.subplots(figsize=(4.4, 4.4))
     plot_frame(frame, real, ax=ax)
@@ -201,8 +234,8 @@ PLAYGROUND_STEPS = 4000  # the rounds (8 clicks of 500) after which notebook 04 
 
 
 def playground_config() -> GANConfig:
-    """The playground's start: ``ring-fast-g`` with a constant learning rate (a cosine one stops at its horizon)."""
-    return get_preset("ring-fast-g").config.replace(lr_schedule="constant", steps=PLAYGROUND_STEPS)
+    """The playground's start: ``ring-collapse``, section 1's run, whose constant learning rates let it go on."""
+    return get_preset("ring-collapse").config.replace(steps=PLAYGROUND_STEPS)
 
 
 # Rounds per click: a typed 10**9 must not hang the kernel. k, l and the learning rates are bounded where every
