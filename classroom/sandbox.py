@@ -3,9 +3,11 @@
 The sandbox (``bwrap``, Debian's ``bubblewrap``) sees the machine read-only, with no network, its own process
 tree, a private ``/tmp``, and a private copy of the work folder as the only writable place. The course's
 checkout (its package, the instructor's notebooks, the grader), the submissions folder and the grader's output
-folders are hidden behind empty folders; the Python environment stays readable. The process runs in its own
-session; at the time limit the whole process group is killed, and bwrap's ``--die-with-parent`` and its own PID
-namespace take down anything the submission started, even a process that detached itself.
+folders are hidden behind empty folders; the Python environment stays readable. Its address space is capped
+(:data:`MAX_MEMORY_BYTES`), and so is any file it writes. The process runs in its own session; at the time limit
+the whole process group is killed, and bwrap's ``--die-with-parent`` and its own PID namespace take down anything
+the submission started, even a process that detached itself. There is no cap on the number of processes (the
+grader may run as root, which such a cap does not bind): a fork bomb lasts until the time limit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from pathlib import Path
 
 BWRAP = "bwrap"
 MAX_FILE_BYTES = 64 * 2**20  # no file the submission writes grows past this
+# Address space of the sandboxed process: torch's import alone maps about 3.4 GB, and a submission that asks for
+# more than this gets an allocation error instead of pushing the grader's machine into swap or the OOM killer.
+MAX_MEMORY_BYTES = 8 * 2**30
 INSTALL = "the grader runs each submission in a bubblewrap sandbox: install it with `apt-get install bubblewrap`"
 
 
@@ -74,11 +79,13 @@ def command(work: Path, argv: list[str], hide: list[Path]) -> list[str]:
             *_masked(hide, [python_home]),
             "--bind", str(work), str(work), "--chdir", str(work),
             "--setenv", "HOME", str(work), "--setenv", "GAN_COURSE_OFFLINE", "1", "--unsetenv", "PYTHONPATH",
+            "--setenv", "OMP_NUM_THREADS", "1",  # the probes are a few numbers; each extra thread's arena counts too
             "--", *argv]
 
 
 def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY_BYTES, MAX_MEMORY_BYTES))
 
 
 def run(work: Path, argv: list[str], hide: list[Path], seconds: float) -> Outcome:

@@ -176,6 +176,12 @@ def g_loss_saturating_prob(d_fake):
             continue
 """)
 
+    _append(submission(subs / "m_memory_hog.ipynb"), """\
+import torch
+def d_objective_prob(d_real, d_fake):  # asks for 64 GB and touches it
+    return torch.ones(16 * 2**30).sum() * 0 + d_real.mean()
+""")
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
@@ -293,6 +299,11 @@ def test_a_hang_is_stopped_at_the_time_limit_and_keeps_what_came_before(graded, 
     record = graded["records"][student]
     assert "time limit" in record["notebook_problem"] and record["seconds"] < TIMEOUT + 10
     assert record["score"] == kept  # the bare-except loop is in the second task: the first was already graded
+
+
+def test_a_submission_that_asks_for_64_gb_gets_an_allocation_error_on_that_task_only(graded):
+    assert points(graded, "m_memory_hog") == {**FULL, "f_acc on probabilities": 0}
+    assert "memory" in message(graded, "m_memory_hog", "f_acc on probabilities").lower()
 
 
 def test_the_whole_class_is_graded_within_its_time_limits(graded):
