@@ -146,13 +146,19 @@ def mode_coverage(points: torch.Tensor, modes: torch.Tensor, sd: float, n_sd: fl
 
 
 @torch.no_grad()
-def ring_metrics(generator: torch.nn.Module, ring: Ring | None = None, n: int = N_RING_METRIC,
-                 seed: int = RING_METRIC_SEED) -> dict:
-    """Modes covered and high-quality % of ``n`` samples of G from a fixed-seed z (see :func:`mode_coverage`)."""
-    ring = ring or Ring()
+def ring_points(generator: torch.nn.Module, n: int = N_RING_METRIC, seed: int = RING_METRIC_SEED) -> torch.Tensor:
+    """``n`` samples (n, 2) of G, in eval mode and on the CPU, from a fixed-seed z: the points :func:`ring_metrics`
+    measures."""
     device = next(generator.parameters()).device
     was_training = generator.training
     generator.eval()
     points = generator(fixed_noise(n, generator.latent_dim, seed).to(device)).cpu()  # (n, 2)
     generator.train(was_training)
-    return mode_coverage(points, ring.modes, ring.sd)
+    return points
+
+
+def ring_metrics(generator: torch.nn.Module, ring: Ring | None = None, n: int = N_RING_METRIC,
+                 seed: int = RING_METRIC_SEED) -> dict:
+    """Modes covered and high-quality % of ``n`` samples of G from a fixed-seed z (see :func:`mode_coverage`)."""
+    ring = ring or Ring()
+    return mode_coverage(ring_points(generator, n, seed), ring.modes, ring.sd)

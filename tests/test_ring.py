@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -158,9 +157,8 @@ def _table(rows: dict) -> list[tuple]:
             for s, r in rows.items()]
 
 
-@functools.cache
 def rows(name: str) -> dict:
-    return study_figures(name, tuple(SEEDS), check=0).rows
+    return study_figures(name, tuple(SEEDS), check=0).rows  # trained once per test process: study_figures caches
 
 
 @pytest.mark.slow

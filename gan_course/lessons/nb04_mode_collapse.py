@@ -21,7 +21,7 @@ from gan_course.config import GANConfig
 from gan_course.data import Ring
 from gan_course.experiments import get_preset
 from gan_course.losses import generator_loss
-from gan_course.metrics import RING_METRIC_SEED, ring_metrics
+from gan_course.metrics import RING_METRIC_SEED, mode_coverage, ring_metrics, ring_points
 from gan_course.models import Discriminator, Generator
 from gan_course.seeding import fixed_noise
 from gan_course.train import TrainingDiverged, TrainState, new_state, train
@@ -172,10 +172,8 @@ def ring_figures(generator: torch.nn.Module, ring: Ring | None = None, pack_shar
     """A ring generator's figures on ring_metrics' fixed z: modes covered, high-quality %, where its samples lie at
     any distance (:func:`where_samples_lie`) and, with ``pack_share``, :func:`same_mode_share`."""
     ring = ring or Ring()
-    m = ring_metrics(generator, ring)
-    with torch.no_grad():
-        z = fixed_noise(2500, generator.latent_dim, RING_METRIC_SEED)  # the z behind ring_metrics
-        points = generator(z.to(next(generator.parameters()).device)).cpu()  # (2500, 2)
+    points = ring_points(generator)  # (2500, 2), the points ring_metrics measures
+    m = mode_coverage(points, ring.modes, ring.sd)
     figures = {"modes": m["modes_covered"], "high_quality": m["high_quality"], **where_samples_lie(points, ring)}
     return figures | ({"same_mode_share": same_mode_share(points, ring)} if pack_share else {})
 
